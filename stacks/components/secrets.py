@@ -1,0 +1,36 @@
+"""The stack's four secrets: from ``pulumi config set --secret`` when set, else generated.
+
+Generated values are pulumi-random passwords kept (encrypted) in the stack state, so the first
+``pulumi up`` needs no set-up and later runs keep the same passwords. Alphanumeric only: they are
+embedded in DATABASE_URL and redis configs without escaping.
+"""
+
+import pulumi
+import pulumi_random as random
+
+from stacks.model import SECRET_CONFIG_KEYS
+
+__all__ = ["StackSecrets"]
+
+
+class StackSecrets(pulumi.ComponentResource):
+    """``values`` maps secret names (REDIS_PASSWORD, ...) to secret Outputs."""
+
+    values: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, config: pulumi.Config, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ha-stack:index:Secrets", name, None, opts)
+        self.values = {}
+        for key, secret in SECRET_CONFIG_KEYS.items():
+            value = config.get_secret(key)
+            if value is None:
+                value = random.RandomPassword(
+                    f"{name}-{key}",
+                    length=32,
+                    special=False,
+                    opts=pulumi.ResourceOptions(parent=self),
+                ).result
+            self.values[secret] = pulumi.Output.secret(value)
+        self.register_outputs({})

@@ -1,0 +1,118 @@
+"""The Redis containers of each mode: one node, master + replicas + Sentinels, or a cluster."""
+
+from stacks.model.layout import Layout, Placement
+from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, VolumeMount
+from stacks.render.redis import (
+    render_cluster_node_conf,
+    render_redis_conf,
+    render_sentinel_conf,
+)
+
+__all__ = ["redis_containers"]
+
+_NODE_SECRETS = {"REDIS_PASSWORD": "${REDIS_PASSWORD}", "REDISCLI_AUTH": "${REDIS_PASSWORD}"}
+
+
+def _ping(port: int) -> Healthcheck:
+    return Healthcheck(argv=("redis-cli", "-p", str(port), "--no-auth-warning", "ping"))
+
+
+def _node(layout: Layout, node: Placement, conf: str, depends_on: tuple[str, ...]) -> ContainerSpec:
+    return ContainerSpec(
+        service=node.service,
+        name=layout.container_name(node.service),
+        group="redis",
+        image=layout.settings.images.name("redis"),
+        command=("redis-entrypoint", "server"),
+        ip=node.ip,
+        user="redis",
+        secret_env=_NODE_SECRETS,
+        volumes=(VolumeMount(layout.volume_name(node.service), "/data"),),
+        files={"/etc/redis/redis.conf": ConfigFile(f"redis/{node.service}.conf", conf)},
+        healthcheck=_ping(6379),
+        depends_on=depends_on,
+    )
+
+
+def _replicated(layout: Layout) -> list[ContainerSpec]:
+    nodes = layout.redis_nodes()
+    master = nodes[0]
+    specs = [
+        _node(
+            layout,
+            master,
+            render_redis_conf(ip=master.ip, replica_of=None, mode=layout.settings.redis.mode),
+            (),
+        )
+    ]
+    specs += [
+        _node(
+            layout,
+            n,
+            render_redis_conf(ip=n.ip, replica_of=master.ip, mode="sentinel"),
+            (master.service,),
+        )
+        for n in nodes[1:]
+    ]
+    redis = layout.settings.redis
+    for sentinel in layout.sentinels():
+        conf = render_sentinel_conf(ip=sentinel.ip, master_ip=master.ip, settings=redis)
+        specs.append(
+            ContainerSpec(
+                service=sentinel.service,
+                name=layout.container_name(sentinel.service),
+                group="redis",
+                image=layout.settings.images.name("redis"),
+                command=("redis-entrypoint", "sentinel"),
+                ip=sentinel.ip,
+                user="redis",
+                env={"REDIS_MASTER_NAME": redis.master_name},
+                secret_env={
+                    "REDIS_PASSWORD": "${REDIS_PASSWORD}",
+                    "REDIS_SENTINEL_PASSWORD": "${REDIS_SENTINEL_PASSWORD}",
+                    "REDISCLI_AUTH": "${REDIS_SENTINEL_PASSWORD}",
+                },
+                # Sentinel rewrites its config: the entrypoint copies it into this volume.
+                volumes=(VolumeMount(layout.volume_name(sentinel.service), "/data"),),
+                files={
+                    "/etc/redis/sentinel.conf": ConfigFile(
+                        f"sentinel/{sentinel.service}.conf", conf
+                    )
+                },
+                healthcheck=_ping(26379),
+                depends_on=tuple(n.service for n in nodes),
+            )
+        )
+    return specs
+
+
+def _cluster(layout: Layout) -> list[ContainerSpec]:
+    timeout = layout.settings.redis.cluster_node_timeout_ms
+    nodes = layout.redis_nodes()
+    specs = [
+        _node(layout, n, render_cluster_node_conf(ip=n.ip, node_timeout_ms=timeout), ())
+        for n in nodes
+    ]
+    init = layout.one("redis-cluster-init")
+    specs.append(
+        ContainerSpec(
+            service=init.service,
+            name=layout.container_name(init.service),
+            group="redis",
+            image=layout.settings.images.name("redis"),
+            command=("redis-entrypoint", "cluster-init", *(f"{n.ip}:6379" for n in nodes)),
+            ip=init.ip,
+            user="redis",
+            secret_env=_NODE_SECRETS,
+            restart="on-failure",
+            depends_on=tuple(n.service for n in nodes),
+        )
+    )
+    return specs
+
+
+def redis_containers(layout: Layout) -> list[ContainerSpec]:
+    """Containers for the configured Redis mode, data nodes first."""
+    if layout.settings.redis.mode == "cluster":
+        return _cluster(layout)
+    return _replicated(layout)

@@ -1,0 +1,146 @@
+"""What the stack consists of, independent of how it is deployed (Pulumi or compose).
+
+A ContainerSpec holds everything both deployers need. Secret environment values are templates over
+the stack's secret names (``postgresql://app:${POSTGRES_PASSWORD}@...``): compose leaves them for
+its variable substitution, Pulumi substitutes secret Outputs.
+"""
+
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+__all__ = [
+    "SECRET_NAMES",
+    "ConfigFile",
+    "ContainerSpec",
+    "Group",
+    "Healthcheck",
+    "NetworkSpec",
+    "PortSpec",
+    "Topology",
+    "VolumeMount",
+    "VolumeSpec",
+    "secret_references",
+]
+
+SECRET_NAMES: Final = (
+    "REDIS_PASSWORD",
+    "REDIS_SENTINEL_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "METRICS_TOKEN",
+)
+Group = Literal["redis", "postgres", "monitoring", "app"]
+
+
+def secret_references(template: str) -> set[str]:
+    """The secret names a template refers to; ValueError for a name that is not a stack secret."""
+    names = {
+        match.group("braced") or match.group("named")
+        for match in string.Template.pattern.finditer(template)
+        if match.group("braced") or match.group("named")
+    }
+    unknown = names - set(SECRET_NAMES)
+    if unknown:
+        raise ValueError(f"unknown secrets {sorted(unknown)} in template; known: {SECRET_NAMES}")
+    return names
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    host_address: str
+    host_port: int
+    container_port: int
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    volume: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A rendered file delivered read-only into a container.
+
+    ``source`` is its path relative to ``configs/<stack>/``.
+    """
+
+    source: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    argv: tuple[str, ...]
+    interval_s: int = 5
+    timeout_s: int = 3
+    retries: int = 5
+    start_period_s: int = 5
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    service: str
+    name: str
+    group: Group
+    image: str
+    command: tuple[str, ...]
+    ip: str
+    user: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    secret_env: Mapping[str, str] = field(default_factory=dict)
+    ports: tuple[PortSpec, ...] = ()
+    volumes: tuple[VolumeMount, ...] = ()
+    files: Mapping[str, ConfigFile] = field(default_factory=dict)
+    healthcheck: Healthcheck | None = None
+    restart: Literal["unless-stopped", "on-failure"] = "unless-stopped"
+    depends_on: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        overlap = set(self.env) & set(self.secret_env)
+        if overlap:
+            raise ValueError(f"{self.name}: {sorted(overlap)} both plain and secret")
+        for value in self.env.values():
+            if re.search(r"\$\{?[A-Z_]", value):
+                raise ValueError(f"{self.name}: plain env value {value!r} looks like a secret")
+        for template in self.secret_env.values():
+            secret_references(template)
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    protect: bool
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    subnet: str
+    gateway: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The whole stack: one network, its data volumes and containers, the images they run."""
+
+    stack: str
+    network: NetworkSpec
+    volumes: tuple[VolumeSpec, ...]
+    containers: tuple[ContainerSpec, ...]
+    images: Mapping[str, str]  # image directory under images/ -> full image reference
+    base_image: str
+    build_images: bool
+    endpoints: Mapping[str, str]
+
+    def group(self, group: Group) -> tuple[ContainerSpec, ...]:
+        return tuple(spec for spec in self.containers if spec.group == group)
+
+    def container(self, service: str) -> ContainerSpec:
+        """The container of ``service``; KeyError if the stack has none."""
+        for spec in self.containers:
+            if spec.service == service:
+                return spec
+        raise KeyError(service)

@@ -1,0 +1,89 @@
+"""The Pulumi program: validate the config, build the topology, declare it, export the endpoints."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from stacks.components import (
+    AppService,
+    ContainerGroupArgs,
+    Monitoring,
+    Postgres,
+    RedisGroup,
+    StackImages,
+    StackImagesArgs,
+    StackNetwork,
+    StackNetworkArgs,
+    StackSecrets,
+)
+from stacks.model import SECRET_CONFIG_KEYS, Topology, build_topology, load_settings
+from stacks.model.config import PROJECT
+from stacks.model.spec import Group
+from stacks.model.stackfile import REPO_ROOT
+
+__all__ = ["StackResources", "declare_stack", "main", "raw_config"]
+
+
+@dataclass(frozen=True)
+class StackResources:
+    topology: Topology
+    secrets: StackSecrets
+    images: StackImages
+    network: StackNetwork
+    redis: RedisGroup
+    postgres: Postgres
+    monitoring: Monitoring
+    app: AppService
+
+
+def raw_config() -> dict[str, object]:
+    """The project's non-secret config values (secret ones never reach the model)."""
+    merged = {**get_config_env(), **CONFIG.get()}
+    secret_keys = {f"{PROJECT}:{key}" for key in SECRET_CONFIG_KEYS}
+    return {
+        key: value
+        for key, value in merged.items()
+        if key.startswith(f"{PROJECT}:") and key not in secret_keys
+    }
+
+
+def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
+    """Declare every resource of ``stack``; StackConfigError before any resource on bad config."""
+    topology = build_topology(load_settings(stack, raw))
+    prefix = topology.network.name
+    secrets = StackSecrets(f"{prefix}-secrets", pulumi.Config(PROJECT))
+    images = StackImages(
+        f"{prefix}-images",
+        StackImagesArgs(topology.images, topology.base_image, topology.build_images, REPO_ROOT),
+    )
+    network = StackNetwork(prefix, StackNetworkArgs(topology.network))
+    declared: dict[str, docker.Container] = {}
+
+    def args(group: Group) -> ContainerGroupArgs:
+        return ContainerGroupArgs(
+            specs=topology.group(group),
+            volumes=topology.volumes,
+            network=network.network,
+            images=images.refs,
+            secrets=secrets.values,
+            declared=dict(declared),
+        )
+
+    # Declared in dependency order, each group seeing the containers before it.
+    redis = RedisGroup(f"{prefix}-redis", args("redis"))
+    declared.update(redis.containers)
+    postgres = Postgres(f"{prefix}-postgres", args("postgres"))
+    declared.update(postgres.containers)
+    monitoring = Monitoring(f"{prefix}-monitoring", args("monitoring"))
+    declared.update(monitoring.containers)
+    app = AppService(f"{prefix}-app", args("app"))
+    for key, value in topology.endpoints.items():
+        pulumi.export(key, value)
+    return StackResources(topology, secrets, images, network, redis, postgres, monitoring, app)
+
+
+def main() -> None:
+    declare_stack(pulumi.get_stack(), raw_config())

@@ -1,0 +1,60 @@
+"""``scripts/gen-env``: write the git-ignored ``configs/<stack>/.env`` with the compose secrets.
+
+An existing file is never overwritten (its passwords are baked into the data volumes); missing
+keys are appended. Values are hex so they need no quoting in URLs, YAML or shell.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from stacks.model import SECRET_NAMES
+from stacks.model.stackfile import REPO_ROOT
+
+__all__ = ["ensure_env_file", "main"]
+
+
+def _read_keys(path: Path) -> set[str]:
+    keys = set()
+    for line in path.read_text().splitlines():
+        key, sep, _ = line.partition("=")
+        if sep and not key.lstrip().startswith("#"):
+            keys.add(key.strip())
+    return keys
+
+
+def ensure_env_file(path: Path) -> list[str]:
+    """Create ``path`` (mode 0600) or add the secrets it lacks; returns the names it generated."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    present = _read_keys(path) if path.exists() else set()
+    missing = [name for name in SECRET_NAMES if name not in present]
+    if missing:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as env:
+            if not present:
+                env.write("# Secrets of the compose deployment (scripts/gen-env). Never commit.\n")
+            for name in missing:
+                env.write(f"{name}={secrets.token_hex(24)}\n")
+    return missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/gen-env", description=__doc__)
+    parser.add_argument("stacks", nargs="*", help="default: every Pulumi.<stack>.yaml")
+    parser.add_argument("--dir", type=Path, help="directory of the .env (default: configs/<stack>)")
+    args = parser.parse_args(argv)
+    stacks = args.stacks or sorted(p.name.split(".")[1] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
+    if args.dir is not None and len(stacks) != 1:
+        parser.error("--dir needs exactly one stack")
+    for stack in stacks:
+        path = (args.dir or REPO_ROOT / "configs" / stack) / ".env"
+        generated = ensure_env_file(path)
+        state = f"generated {', '.join(generated)}" if generated else "kept as is"
+        print(f"{stack}: {path} {state}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""prometheus.yml: scrape the app's web replicas and workers, the exporters and Prometheus itself.
+
+Redis nodes and Sentinels are scraped through redis_exporter's multi-target endpoint
+(``/scrape?target=redis://ip:port``), so every node is its own ``instance`` and alerts can follow
+the master role from one node to another.
+"""
+
+from typing import Any, Final
+
+import yaml
+
+from stacks.model.layout import Layout
+from stacks.model.settings import StackSettings
+
+__all__ = ["METRICS_TOKEN_FILE", "render_prometheus_config"]
+
+# Written by the prometheus image's entrypoint from METRICS_TOKEN (never committed).
+METRICS_TOKEN_FILE: Final = "/prometheus/metrics_token"  # noqa: S105 (a path)
+HEADER: Final = (
+    "# Rendered by scripts/render from the stack model; edit Pulumi.<stack>.yaml instead.\n"
+)
+
+
+def _static(targets: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"targets": [address], "labels": {"service": service}} for service, address in targets]
+
+
+def _multi_target(job: str, exporter_ip: str, targets: list[tuple[str, str]]) -> dict[str, Any]:
+    return {
+        "job_name": job,
+        "metrics_path": "/scrape",
+        "static_configs": _static(targets),
+        "relabel_configs": [
+            {"source_labels": ["__address__"], "target_label": "__param_target"},
+            {"source_labels": ["__param_target"], "target_label": "instance"},
+            {"target_label": "__address__", "replacement": f"{exporter_ip}:9121"},
+        ],
+    }
+
+
+def render_prometheus_config(
+    settings: StackSettings, *, metrics_token_file: str = METRICS_TOKEN_FILE
+) -> str:
+    """The config for ``settings``; tests pass a temporary ``metrics_token_file`` to promtool."""
+    layout = Layout(settings)
+    # Workers serve /metrics on the same port: the import counters are recorded there.
+    app_jobs: list[dict[str, Any]] = [
+        {
+            "job_name": job,
+            "metrics_path": "/metrics",
+            "static_configs": _static([(p.service, f"{p.ip}:8000") for p in places]),
+        }
+        for job, places in (("app", layout.web_replicas()), ("worker", layout.workers()))
+    ]
+    if settings.app.metrics_secured:
+        for job in app_jobs:
+            job["authorization"] = {"type": "Bearer", "credentials_file": metrics_token_file}
+    jobs: list[dict[str, Any]] = [
+        {"job_name": "prometheus", "static_configs": _static([("prometheus", "localhost:9090")])},
+        *app_jobs,
+        _multi_target(
+            "redis",
+            layout.one("redis-exporter").ip,
+            [(p.service, f"redis://{p.ip}:6379") for p in layout.redis_nodes()],
+        ),
+    ]
+    if layout.sentinels():
+        jobs.append(
+            _multi_target(
+                "sentinel",
+                layout.one("sentinel-exporter").ip,
+                [(p.service, f"redis://{p.ip}:26379") for p in layout.sentinels()],
+            )
+        )
+    postgres_exporter = layout.one("postgres-exporter")
+    jobs.append(
+        {
+            "job_name": "postgres",
+            "static_configs": _static([("postgres", f"{postgres_exporter.ip}:9187")]),
+        }
+    )
+    config = {
+        "global": {
+            "scrape_interval": settings.prometheus.scrape_interval,
+            "evaluation_interval": settings.prometheus.scrape_interval,
+            "external_labels": {"stack": settings.stack},
+        },
+        # Relative paths resolve against this file's directory: /etc/prometheus in the container.
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": jobs,
+    }
+    return HEADER + yaml.safe_dump(config, sort_keys=False, width=100)

@@ -1,0 +1,65 @@
+"""redis.conf and sentinel.conf for the stack's nodes.
+
+No password appears here: the image entrypoint appends requirepass / masterauth / auth-pass from
+the environment when the container starts.
+"""
+
+from stacks.model.settings import RedisSettings
+
+__all__ = ["render_cluster_node_conf", "render_redis_conf", "render_sentinel_conf"]
+
+_HEADER = "# Rendered by scripts/render from the stack model; edit Pulumi.<stack>.yaml instead.\n"
+
+_COMMON = """\
+port 6379
+bind 0.0.0.0
+protected-mode no
+# No `dir`: data goes to the working directory, the /data volume (the entrypoint runs there).
+appendonly yes
+appendfsync everysec
+# Queues and sessions live here: refuse writes rather than evict them.
+maxmemory-policy noeviction
+"""
+
+
+def render_redis_conf(*, ip: str, replica_of: str | None, mode: str) -> str:
+    """A standalone/sentinel-mode data node; ``replica_of`` is the master IP for replicas.
+
+    The mode line makes the file differ between modes, so the entrypoint remakes its writable copy
+    when the stack switches mode (dropping a ``replicaof`` Sentinel wrote into the old copy).
+    """
+    role = "replica" if replica_of else "master"
+    lines = [_HEADER, f"# redisMode {mode}, {role}\n", _COMMON, f"replica-announce-ip {ip}\n"]
+    if replica_of is not None:
+        lines.append(f"replicaof {replica_of} 6379\nreplica-read-only yes\n")
+    return "".join(lines)
+
+
+def render_cluster_node_conf(*, ip: str, node_timeout_ms: int) -> str:
+    return (
+        f"{_HEADER}{_COMMON}"
+        "cluster-enabled yes\n"
+        "cluster-config-file nodes.conf\n"
+        f"cluster-node-timeout {node_timeout_ms}\n"
+        f"cluster-announce-ip {ip}\n"
+        "cluster-announce-port 6379\n"
+        "cluster-announce-bus-port 16379\n"
+    )
+
+
+def render_sentinel_conf(*, ip: str, master_ip: str, settings: RedisSettings) -> str:
+    """A Sentinel monitoring the master by IP (hostnames vanish from Docker DNS on failure)."""
+    name = settings.master_name
+    return (
+        f"{_HEADER}"
+        "port 26379\n"
+        "bind 0.0.0.0\n"
+        "protected-mode no\n"
+        "sentinel resolve-hostnames no\n"
+        "sentinel announce-hostnames no\n"
+        f"sentinel announce-ip {ip}\n"
+        f"sentinel monitor {name} {master_ip} 6379 {settings.quorum}\n"
+        f"sentinel down-after-milliseconds {name} {settings.down_after_ms}\n"
+        f"sentinel failover-timeout {name} {settings.failover_timeout_ms}\n"
+        f"sentinel parallel-syncs {name} {settings.parallel_syncs}\n"
+    )

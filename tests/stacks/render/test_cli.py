@@ -1,0 +1,32 @@
+"""scripts/render: variants into another directory, stale files removed, config errors reported."""
+
+import subprocess
+from pathlib import Path
+
+from stacks.render.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_render_a_variant_elsewhere_and_switch_modes(tmp_path: Path) -> None:
+    assert main(["dev", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "sentinel" / "sentinel-2.conf").is_file()
+    assert main(["dev", "--set", "ha-stack:redisMode=standalone", "--out", str(tmp_path)]) == 0
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert files == [
+        "docker-compose.yml",
+        "prometheus/alerts.yml",
+        "prometheus/prometheus.yml",
+        "redis/redis-0.conf",
+    ]
+
+
+def test_bad_config_is_reported_with_the_key(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "render"), "dev", "--set", "ha-stack:sentinelQuorum=5",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "ha-stack:sentinelQuorum" in result.stderr
+    assert not any(tmp_path.iterdir())

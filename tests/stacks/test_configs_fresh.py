@@ -1,0 +1,32 @@
+"""configs/<stack>/ is committed: it must equal a fresh render of Pulumi.<stack>.yaml."""
+
+from pathlib import Path
+
+import pytest
+
+from stacks.model import stack_topology
+from stacks.render.files import rendered_files
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_committed_configs_equal_a_fresh_render(stack: str) -> None:
+    fresh = rendered_files(stack_topology(stack))
+    directory = ROOT / "configs" / stack
+    committed = {
+        p.relative_to(directory).as_posix(): p.read_text()
+        for p in directory.rglob("*")
+        if p.is_file() and p.name != ".env"
+    }
+    stale = sorted(
+        path for path in fresh.keys() & committed.keys() if fresh[path] != committed[path]
+    )
+    assert not stale, f"stale: {stale}; run scripts/render"
+    assert committed.keys() == fresh.keys(), "run scripts/render"
+
+
+def test_every_stack_file_has_rendered_configs() -> None:
+    stacks = {p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml")}
+    assert stacks == {"dev", "prod"}
+    assert {p.name for p in (ROOT / "configs").iterdir() if p.is_dir()} == stacks

@@ -1,0 +1,4 @@
+"""Support library for running a Python app on the highly available stack.
+
+Subpackages: ``redis``, ``postgres``, ``health``, ``metrics`` (see docs/architecture.md).
+"""

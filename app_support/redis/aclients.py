@@ -1,0 +1,130 @@
+"""The asyncio twins of app_support.redis.clients (same behaviour, same hook contract)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+
+from app_support.redis.failover import (
+    TIME_ONLY,
+    CommandHook,
+    FailoverPolicy,
+    command_name,
+    run_async,
+)
+
+__all__ = [
+    "AsyncFailoverCluster",
+    "AsyncFailoverRedis",
+    "AsyncTimedClusterPipeline",
+    "AsyncTimedPipeline",
+]
+
+T = TypeVar("T")
+PIPELINE = "PIPELINE"
+
+
+class AsyncTimedPipeline(Pipeline):
+    """A pipeline that reports its ``execute()`` to the hook as ``PIPELINE`` (not retried)."""
+
+    hook: CommandHook | None = None
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return await run_async(
+            TIME_ONLY,
+            self.hook,
+            PIPELINE,
+            lambda: Pipeline.execute(self, raise_on_error),
+            _nothing,
+        )
+
+
+class AsyncFailoverRedis(Redis):
+    """``redis.asyncio.Redis`` for standalone and Sentinel mode."""
+
+    hook: CommandHook | None = None
+    policy: FailoverPolicy = FailoverPolicy()
+
+    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+        self.policy = policy
+        self.hook = hook
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        return await run_async(
+            self.policy,
+            self.hook,
+            command_name(args),
+            lambda: Redis.execute_command(self, *args, **options),  # type: ignore[no-untyped-call]
+            self._drop_idle_connections,
+        )
+
+    async def with_failover(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
+        return await run_async(self.policy, None, PIPELINE, call, self._drop_idle_connections)
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
+        pipe = AsyncTimedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+        pipe.hook = self.hook
+        return pipe
+
+    async def _drop_idle_connections(self) -> None:
+        # Idle sockets may still point at the old master; new ones ask Sentinel again.
+        await self.connection_pool.disconnect(inuse_connections=False)
+
+
+class AsyncTimedClusterPipeline(ClusterPipeline):
+    """A cluster pipeline that reports its ``execute()`` to the hook as ``PIPELINE``."""
+
+    hook: CommandHook | None = None
+
+    async def execute(
+        self, raise_on_error: bool = True, allow_redirections: bool = True
+    ) -> list[Any]:
+        return await run_async(
+            TIME_ONLY,
+            self.hook,
+            PIPELINE,
+            lambda: ClusterPipeline.execute(self, raise_on_error, allow_redirections),
+            _nothing,
+        )
+
+
+class AsyncFailoverCluster(RedisCluster):
+    """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook."""
+
+    hook: CommandHook | None = None
+    policy: FailoverPolicy = FailoverPolicy()
+
+    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+        self.policy = policy
+        self.hook = hook
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return await run_async(
+            self.policy,
+            self.hook,
+            command_name(args),
+            lambda: RedisCluster.execute_command(self, *args, **kwargs),
+            _nothing,  # redis-py refreshes the slot map itself after a connection error
+        )
+
+    async def with_failover(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
+        return await run_async(self.policy, None, PIPELINE, call, _nothing)
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
+        if shard_hint:
+            raise ValueError("shard_hint is not supported in cluster mode")
+        pipe = AsyncTimedClusterPipeline(self, transaction)  # type: ignore[abstract]
+        pipe.hook = self.hook
+        return pipe
+
+
+async def _nothing() -> None:
+    return None

@@ -1,0 +1,144 @@
+"""redis-py client classes that time every command and ride out a failover (sync).
+
+The factory (app_support.redis.factory) builds these; they are ordinary ``redis.Redis`` /
+``redis.cluster.RedisCluster`` objects, so every redis-py API and library (``limits``) works.
+
+- ``execute_command`` runs inside :func:`app_support.redis.failover.run_sync`: retryable errors
+  are retried until the deadline, the hook sees one call per command.
+- Pipelines report once per ``execute()`` as command ``PIPELINE`` and are *not* retried (a
+  half-applied pipeline cannot be replayed blindly); primitives whose pipelines are idempotent
+  wrap them in :meth:`FailoverRedis.with_failover`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from redis import Redis
+from redis.client import Pipeline
+from redis.cluster import ClusterPipeline, RedisCluster
+
+from app_support.redis.failover import (
+    TIME_ONLY,
+    CommandHook,
+    FailoverPolicy,
+    command_name,
+    run_sync,
+)
+
+__all__ = ["FailoverCluster", "FailoverRedis", "TimedClusterPipeline", "TimedPipeline"]
+
+T = TypeVar("T")
+PIPELINE = "PIPELINE"
+
+
+class TimedPipeline(Pipeline):
+    """A pipeline that reports its ``execute()`` to the hook as ``PIPELINE``."""
+
+    hook: CommandHook | None = None
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return run_sync(
+            TIME_ONLY,
+            self.hook,
+            PIPELINE,
+            lambda: Pipeline.execute(self, raise_on_error),
+            _nothing,
+        )
+
+
+class FailoverRedis(Redis):
+    """``redis.Redis`` for standalone and Sentinel mode (see the module docstring)."""
+
+    hook: CommandHook | None = None
+    policy: FailoverPolicy = FailoverPolicy()
+
+    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+        self.policy = policy
+        self.hook = hook
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return run_sync(
+            self.policy,
+            self.hook,
+            command_name(args),
+            lambda: Redis.execute_command(self, *args, **options),  # type: ignore[no-untyped-call]
+            self._drop_idle_connections,
+        )
+
+    def with_failover(self, call: Callable[[], T]) -> T:
+        """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
+        return run_sync(self.policy, None, PIPELINE, call, self._drop_idle_connections)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> TimedPipeline:
+        pipe = TimedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+        pipe.hook = self.hook
+        return pipe
+
+    def _drop_idle_connections(self) -> None:
+        # Idle sockets may still point at the old master; new ones ask Sentinel again.
+        self.connection_pool.disconnect(inuse_connections=False)
+
+
+class TimedClusterPipeline(ClusterPipeline):
+    """A cluster pipeline that reports its ``execute()`` to the hook as ``PIPELINE``."""
+
+    hook: CommandHook | None = None
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        return run_sync(
+            TIME_ONLY,
+            self.hook,
+            PIPELINE,
+            lambda: ClusterPipeline.execute(self, raise_on_error),
+            _nothing,
+        )
+
+
+class FailoverCluster(RedisCluster):
+    """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy."""
+
+    hook: CommandHook | None = None
+    policy: FailoverPolicy = FailoverPolicy()
+
+    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+        self.policy = policy
+        self.hook = hook
+
+    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        return run_sync(
+            self.policy,
+            self.hook,
+            command_name(args),
+            lambda: RedisCluster.execute_command(self, *args, **kwargs),  # type: ignore[no-untyped-call]
+            _nothing,  # redis-py refreshes the slot map itself after a connection error
+        )
+
+    def with_failover(self, call: Callable[[], T]) -> T:
+        """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
+        return run_sync(self.policy, None, PIPELINE, call, _nothing)
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> TimedClusterPipeline:
+        if shard_hint:
+            raise ValueError("shard_hint is not supported in cluster mode")
+        pipe = TimedClusterPipeline(
+            nodes_manager=self.nodes_manager,
+            commands_parser=self.commands_parser,
+            startup_nodes=self.nodes_manager.startup_nodes,  # type: ignore[arg-type]
+            result_callbacks=self.result_callbacks,
+            cluster_response_callbacks=self.cluster_response_callbacks,
+            read_from_replicas=self.read_from_replicas,
+            load_balancing_strategy=self.load_balancing_strategy,
+            reinitialize_steps=self.reinitialize_steps,
+            retry=self.retry,
+            lock=self._lock,
+            transaction=transaction,
+            event_dispatcher=self._event_dispatcher,
+        )
+        pipe.hook = self.hook
+        return pipe
+
+
+def _nothing() -> None:
+    return None

@@ -1,0 +1,134 @@
+"""One factory for sync and asyncio clients in every mode.
+
+``create_client(settings)`` / ``create_async_client(settings)`` return redis-py clients
+(``FailoverRedis`` / ``FailoverCluster`` and their asyncio twins) that:
+
+- standalone: connect to ``REDIS_URL``;
+- sentinel: ask the Sentinels (with the Sentinel password only) for the current master and ask
+  again after every connection error, READONLY answer or timeout;
+- cluster: follow MOVED/ASK and refresh the slot map after a failover (redis-py);
+- time every command through ``on_command`` and retry failover errors until
+  ``settings.retry_deadline`` (app_support.redis.failover).
+
+No I/O happens here except for the sync cluster client, which redis-py builds by reading the
+slot map (so it raises ``RedisClusterException`` when no seed node answers); the others connect
+on their first command. ``readonly=True`` returns a client for
+read-only calls that uses replicas when ``settings.read_from_replicas`` is set.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
+from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.backoff import ExponentialBackoff
+from redis.cluster import ClusterNode, LoadBalancingStrategy
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+from app_support.redis.aclients import AsyncFailoverCluster, AsyncFailoverRedis
+from app_support.redis.clients import FailoverCluster, FailoverRedis
+from app_support.redis.failover import CommandHook, FailoverPolicy, connection_retry, no_retry
+from app_support.redis.settings import RedisSettings
+
+__all__ = ["AsyncRedisClient", "SyncRedisClient", "create_async_client", "create_client"]
+
+SyncRedisClient = FailoverRedis | FailoverCluster
+AsyncRedisClient = AsyncFailoverRedis | AsyncFailoverCluster
+
+
+def create_client(
+    settings: RedisSettings, *, on_command: CommandHook | None = None, readonly: bool = False
+) -> SyncRedisClient:
+    """Build a sync client for ``settings.mode``; close it with ``client.close()``."""
+    client: SyncRedisClient
+    if settings.mode == "standalone":
+        client = cast(FailoverRedis, FailoverRedis.from_url(settings.url, **_data_kwargs(settings)))
+    elif settings.mode == "sentinel":
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
+        )
+        if readonly and settings.read_from_replicas:
+            client = sentinel.slave_for(  # type: ignore[no-untyped-call]
+                settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
+            )
+        else:
+            client = sentinel.master_for(  # type: ignore[no-untyped-call]
+                settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
+            )
+    else:
+        client = FailoverCluster(
+            startup_nodes=[
+                ClusterNode(host, port)  # type: ignore[no-untyped-call]
+                for host, port in settings.cluster_nodes
+            ],
+            **_cluster_kwargs(settings, readonly),
+        )
+    client.configure(FailoverPolicy(settings.retry_deadline), on_command)
+    return client
+
+
+def create_async_client(
+    settings: RedisSettings, *, on_command: CommandHook | None = None, readonly: bool = False
+) -> AsyncRedisClient:
+    """Build an asyncio client for ``settings.mode``; close it with ``await client.aclose()``."""
+    client: AsyncRedisClient
+    if settings.mode == "standalone":
+        client = cast(
+            AsyncFailoverRedis, AsyncFailoverRedis.from_url(settings.url, **_data_kwargs(settings))
+        )
+    elif settings.mode == "sentinel":
+        sentinel = AsyncSentinel(  # type: ignore[no-untyped-call]
+            list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
+        )
+        if readonly and settings.read_from_replicas:
+            client = sentinel.slave_for(
+                settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
+            )
+        else:
+            client = sentinel.master_for(
+                settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
+            )
+    else:
+        client = AsyncFailoverCluster(
+            startup_nodes=[AsyncClusterNode(host, port) for host, port in settings.cluster_nodes],
+            **_cluster_kwargs(settings, readonly),
+        )
+    client.configure(FailoverPolicy(settings.retry_deadline), on_command)
+    return client
+
+
+def _data_kwargs(settings: RedisSettings) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "socket_timeout": settings.socket_timeout,
+        "socket_connect_timeout": settings.connect_timeout,
+        "retry": connection_retry(),
+        "decode_responses": True,
+        "max_connections": settings.max_connections,
+    }
+    if settings.password is not None:
+        kwargs["password"] = settings.password
+    return kwargs
+
+
+def _sentinel_kwargs(settings: RedisSettings) -> dict[str, Any]:
+    # Sentinels answer at once or are skipped: a dead Sentinel must not stall discovery.
+    kwargs: dict[str, Any] = {
+        "socket_timeout": settings.connect_timeout,
+        "socket_connect_timeout": settings.connect_timeout,
+        "retry": no_retry(),
+    }
+    if settings.sentinel_password is not None:
+        kwargs["password"] = settings.sentinel_password
+    return kwargs
+
+
+def _cluster_kwargs(settings: RedisSettings, readonly: bool) -> dict[str, Any]:
+    kwargs = _data_kwargs(settings)
+    # redis-py's cluster retry also re-reads the slot map; keep it short, the deadline loop
+    # (FailoverPolicy) waits out the rest of a cluster failover.
+    kwargs["retry"] = Retry(ExponentialBackoff(cap=0.2, base=0.02), 3)
+    if readonly and settings.read_from_replicas:
+        kwargs["load_balancing_strategy"] = LoadBalancingStrategy.ROUND_ROBIN_REPLICAS
+    return kwargs

@@ -1,0 +1,110 @@
+"""Pool statistics: psycopg_pool's own figures plus the counters app_support keeps itself.
+
+``get_stats()`` / ``pop_stats()`` return psycopg_pool's keys (``pool_max``, ``pool_size``,
+``pool_available``, ``requests_waiting``, ``requests_num``, ...) plus:
+
+- ``pool_used``: connections checked out through ``connection()`` right now,
+- ``requests_waiting``: callers inside ``connection()`` still waiting for one (psycopg_pool's own
+  figure keeps counting requests that already timed out, so this one replaces it),
+- ``acquires``, ``acquire_timeouts``, ``acquire_wait_ms`` (total time spent in checkouts, the ones
+  that timed out included),
+- ``broken_connections`` (found dead at checkout or during use), ``pool_checks``, ``query_errors``.
+
+Keys whose value is zero are left out; ``pop_stats()`` resets every counter (not the gauges).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TypedDict
+
+__all__ = ["PoolCounters", "PoolUsage", "merge_stats", "usage_from"]
+
+
+class PoolUsage(TypedDict):
+    """What health and metrics read: connections in use, idle in the pool, the limit, and clients
+    queued for one."""
+
+    used: int
+    available: int
+    max: int
+    waiting: int
+
+
+class PoolCounters:
+    """Thread-safe counters of one pool; ``used`` is exact because every checkout passes here."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.used = 0
+        self.waiting = 0
+        self._acquires = 0
+        self._wait_s = 0.0
+        self._timeouts = 0
+        self._broken = 0
+        self._checks = 0
+
+    def waiting_started(self) -> None:
+        with self._lock:
+            self.waiting += 1
+
+    def acquired(self, waited: float) -> None:
+        with self._lock:
+            self.waiting -= 1
+            self.used += 1
+            self._acquires += 1
+            self._wait_s += waited
+
+    def released(self) -> None:
+        with self._lock:
+            self.used -= 1
+
+    def gave_up(self) -> None:
+        with self._lock:
+            self.waiting -= 1
+
+    def timed_out(self, waited: float) -> None:
+        with self._lock:
+            self.waiting -= 1
+            self._timeouts += 1
+            self._wait_s += waited
+
+    def connection_lost(self) -> None:
+        with self._lock:
+            self._broken += 1
+
+    def checked(self) -> None:
+        with self._lock:
+            self._checks += 1
+
+    def snapshot(self, *, reset: bool) -> dict[str, int]:
+        with self._lock:
+            figures = {
+                "pool_used": self.used,
+                "requests_waiting": self.waiting,
+                "acquires": self._acquires,
+                "acquire_wait_ms": round(self._wait_s * 1000),
+                "acquire_timeouts": self._timeouts,
+                "broken_connections": self._broken,
+                "pool_checks": self._checks,
+            }
+            if reset:
+                self._acquires = self._timeouts = self._broken = self._checks = 0
+                self._wait_s = 0.0
+        return figures
+
+
+def merge_stats(
+    pool_stats: dict[str, int], own: dict[str, int], query_errors: int
+) -> dict[str, int]:
+    merged = {**pool_stats, **own, "query_errors": query_errors}
+    return {key: value for key, value in merged.items() if value}
+
+
+def usage_from(pool_stats: dict[str, int], counters: PoolCounters) -> PoolUsage:
+    return PoolUsage(
+        used=counters.used,
+        available=pool_stats.get("pool_available", 0),
+        max=pool_stats.get("pool_max", 0),
+        waiting=counters.waiting,
+    )

@@ -1,0 +1,54 @@
+"""Password hashing with the standard library's scrypt (no extra dependency).
+
+A stored hash is self-describing: ``scrypt$<n>$<r>$<p>$<salt b64>$<hash b64>``, so the cost can be
+raised later without invalidating existing hashes.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+__all__ = ["hash_password", "verify_password"]
+
+_N, _R, _P = 2**14, 8, 1
+_SALT_BYTES, _HASH_BYTES = 16, 32
+# Verifying against this when the user does not exist keeps sign-in time independent of whether
+# the name is known.
+_DUMMY_SALT = b"\x00" * _SALT_BYTES
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode(), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r, dklen=_HASH_BYTES
+    )
+
+
+def hash_password(password: str) -> str:
+    """Hash a password with a fresh salt. Raises ValueError for an empty password."""
+    if not password:
+        raise ValueError("password must not be empty")
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = _scrypt(password, salt, _N, _R, _P)
+    encoded = [base64.b64encode(part).decode() for part in (salt, digest)]
+    return f"scrypt${_N}${_R}${_P}${encoded[0]}${encoded[1]}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """True when ``password`` matches ``stored``; ``None`` (unknown user) costs the same and fails.
+
+    A malformed stored hash is treated as a mismatch, never as an error.
+    """
+    if stored is None:
+        _scrypt(password, _DUMMY_SALT, _N, _R, _P)
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p))
+        return hmac.compare_digest(actual, base64.b64decode(digest))
+    except ValueError:
+        return False

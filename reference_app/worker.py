@@ -1,0 +1,181 @@
+"""The worker: import jobs, analytics jobs and a sweep that re-enqueues imports whose job was lost.
+
+Delivery is at-least-once (the queue hands a job out again when its worker's lease runs out);
+exactly-once comes from the import transaction (see imports.py). So the rules here are simple:
+
+- a job is acknowledged (``complete``/``fail``) only after its effect is committed;
+- a bad file fails the import and the job for good, with the parser's reason;
+- any other error leaves the job leased, so it is redelivered when the lease ends (up to the
+  queue's ``max_attempts``);
+- the lease is renewed while a job runs, so a long import is not handed to a second worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+from redis.exceptions import RedisError
+
+from app_support.redis.queue import Job, JobQueue
+from reference_app.analytics import invalidate_user, refresh_user
+from reference_app.imports import (
+    ImportState,
+    apply_import,
+    fail_import,
+    get_import,
+    mark_active,
+    stalled_imports,
+)
+from reference_app.services import Services
+
+__all__ = ["JobFailed", "Worker"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], Awaitable[None]]
+
+
+class JobFailed(Exception):
+    """The job cannot succeed (its input is bad): fail it for good with this reason."""
+
+
+class Worker:
+    """Runs both queues and the sweep until ``stop`` is set; ``reserve_wait`` bounds how long a
+    stop takes to be noticed when the queues are idle."""
+
+    def __init__(self, services: Services, *, reserve_wait: float = 1.0) -> None:
+        self.services = services
+        self.reserve_wait = reserve_wait
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process jobs until ``stop`` is set; the job in hand is finished first."""
+        services = self.services
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._consume(services.import_queue, self.handle_import, stop))
+            group.create_task(self._consume(services.analytics_queue, self.handle_analytics, stop))
+            group.create_task(self._sweep_forever(stop))
+
+    async def _consume(self, queue: JobQueue, handler: Handler, stop: asyncio.Event) -> None:
+        pause = 0.1
+        while not stop.is_set():
+            try:
+                job = await queue.reserve(wait=self.reserve_wait)
+            except RedisError:
+                log.warning("reserving from %s failed; retrying in %.1f s", queue.name, pause)
+                await _sleep_unless(stop, pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            pause = 0.1
+            if job is not None:
+                await self._run(queue, job, handler)
+
+    async def _run(self, queue: JobQueue, job: Job, handler: Handler) -> None:
+        keeper = asyncio.create_task(self._keep_lease(queue, job))
+        try:
+            await handler(job)
+        except JobFailed as exc:
+            await self._acknowledge(queue.fail(job, str(exc)), queue, job)
+        except Exception:
+            # Not acknowledged: the queue hands the job out again once the lease runs out.
+            log.exception("%s job %s (attempt %d) failed; it will be retried",
+                          queue.name, job.id, job.attempt)  # fmt: skip
+        else:
+            await self._acknowledge(queue.complete(job), queue, job)
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    @staticmethod
+    async def _acknowledge(ack: Awaitable[bool], queue: JobQueue, job: Job) -> None:
+        # The effect is committed; a lost acknowledgement only means a redelivery, which finds
+        # the import finished. So an error here must not stop the worker.
+        try:
+            if not await ack:
+                log.warning("%s job %s: lease lost before acknowledgement", queue.name, job.id)
+        except RedisError:
+            log.warning("acknowledging %s job %s failed; it will be redelivered", queue.name,
+                        job.id, exc_info=True)  # fmt: skip
+
+    async def _keep_lease(self, queue: JobQueue, job: Job) -> None:
+        interval = queue.options.lease / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await queue.extend(job):
+                    log.warning("lost the lease of %s job %s", queue.name, job.id)
+                    return
+            except RedisError:
+                log.warning("renewing the lease of %s job %s failed", queue.name, job.id)
+
+    async def handle_import(self, job: Job) -> None:
+        """Apply the import exactly once, then drop the user's cached analytics and enqueue
+        their recomputation. Raises JobFailed when the file is bad."""
+        services = self.services
+        import_id = uuid.UUID(str(job.payload["import_id"]))
+        async with services.database.connection() as conn:
+            started = await mark_active(conn, import_id)
+            if started is None:  # already finished (a redelivery) or unknown
+                record = await get_import(conn, import_id)
+                if record is None:
+                    raise JobFailed(f"no import {import_id}")
+            else:
+                record = await apply_import(conn, import_id)
+                services.imports.record(
+                    success=record.state is ImportState.COMPLETED, rows=record.row_count or 0
+                )
+        if record.state is ImportState.FAILED:
+            raise JobFailed(record.reason or "failed")
+        await invalidate_user(services.cache, record.user_id)
+        # Keyed by the import, so a redelivered import job does not enqueue a second refresh.
+        await services.analytics_queue.enqueue(
+            {"user_id": record.user_id, "import_id": str(import_id)}, job_id=f"after-{import_id}"
+        )
+
+    async def handle_analytics(self, job: Job) -> None:
+        """Recompute and cache every aggregate of the job's user."""
+        await refresh_user(self.services.cache, self.services.database, int(job.payload["user_id"]))
+
+    async def sweep(self) -> int:
+        """Reconcile unfinished imports untouched for ``stalled_after`` with the queue: enqueue
+        again those whose job is gone, fail those the queue gave up on. Returns how many changed.
+        """
+        services = self.services
+        older_than = dt.timedelta(seconds=services.config.stalled_after)
+        changed = 0
+        async with services.database.connection() as conn:
+            for import_id in await stalled_imports(conn, older_than=older_than):
+                status = await services.import_queue.status(str(import_id))
+                if status is None:
+                    await services.import_queue.enqueue(
+                        {"import_id": str(import_id)}, job_id=str(import_id)
+                    )
+                    changed += 1
+                elif status.state == "failed":
+                    await fail_import(conn, import_id, status.reason or "the job failed")
+                    services.imports.record(success=False)
+                    changed += 1
+        return changed
+
+    async def _sweep_forever(self, stop: asyncio.Event) -> None:
+        interval = min(self.services.config.stalled_after / 2, 60.0)
+        while not await _sleep_unless(stop, interval):
+            try:
+                changed = await self.sweep()
+            except Exception:
+                log.exception("sweeping stalled imports failed")
+                continue
+            if changed:
+                log.info("sweep re-enqueued or failed %d stalled imports", changed)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds`` or until ``stop``; True when stopped."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return stop.is_set()

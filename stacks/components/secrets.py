@@ -2,13 +2,15 @@
 
 Generated values are pulumi-random passwords kept (encrypted) in the stack state, so the first
 ``pulumi up`` needs no set-up and later runs keep the same passwords. Alphanumeric only: they are
-embedded in DATABASE_URL and redis configs without escaping.
+embedded in DATABASE_URL and redis configs without escaping, so configured ones are checked too.
 """
+
+import functools
 
 import pulumi
 import pulumi_random as random
 
-from stacks.model import SECRET_CONFIG_KEYS
+from stacks.model import SECRET_CONFIG_KEYS, check_secret_value
 
 __all__ = ["StackSecrets"]
 
@@ -25,7 +27,10 @@ class StackSecrets(pulumi.ComponentResource):
         self.values = {}
         for key, secret in SECRET_CONFIG_KEYS.items():
             value = config.get_secret(key)
-            if value is None:
+            if value is not None:
+                # Fails the deployment with the key named, before any container gets the value.
+                value = value.apply(functools.partial(check_secret_value, key))
+            else:
                 value = random.RandomPassword(
                     f"{name}-{key}",
                     length=32,

@@ -4,7 +4,12 @@ Pure Python: nothing here imports Pulumi, so rendering and validation run anywhe
 """
 
 from stacks.model.errors import StackConfigError
-from stacks.model.settings import SECRET_CONFIG_KEYS, StackSettings, load_settings
+from stacks.model.settings import (
+    SECRET_CONFIG_KEYS,
+    StackSettings,
+    check_secret_value,
+    load_settings,
+)
 from stacks.model.spec import (
     SECRET_NAMES,
     ConfigFile,
@@ -34,6 +39,7 @@ __all__ = [
     "VolumeMount",
     "VolumeSpec",
     "build_topology",
+    "check_secret_value",
     "load_settings",
     "read_stack_config",
     "stack_settings",

@@ -26,6 +26,7 @@ __all__ = [
     "RedisMode",
     "RedisSettings",
     "StackSettings",
+    "check_secret_value",
     "load_settings",
 ]
 
@@ -41,6 +42,19 @@ SECRET_CONFIG_KEYS: Final = {
     "metricsToken": "METRICS_TOKEN",
 }
 _NAME = r"[A-Za-z][A-Za-z0-9_.-]{0,62}"
+# Secrets are embedded unescaped in DATABASE_URL and redis configs: URI-unreserved characters only.
+_SECRET_VALUE = re.compile(r"[A-Za-z0-9._~-]{8,}")
+
+
+def check_secret_value(key: str, value: str) -> str:
+    """Return ``value`` if it suits the secret config ``key``; raise StackConfigError if not."""
+    if not _SECRET_VALUE.fullmatch(value):
+        raise StackConfigError(
+            f"ha-stack:{key}",
+            "a secret must be at least 8 characters of A-Z a-z 0-9 . _ ~ - (it goes into URLs)",
+            "--secret $(openssl rand -hex 24)",
+        )
+    return value
 
 
 @dataclass(frozen=True)

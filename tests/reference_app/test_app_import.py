@@ -37,7 +37,9 @@ async def _upload(app: RunningApp, data: bytes, name: str) -> str:
 async def _completed(app: RunningApp, import_id: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         body: dict[str, Any] = (await app.client.get(f"/api/imports/{import_id}")).json()
-        return body if body["state"] == "completed" else None
+        # The worker commits the rows, then acks the job: wait for both.
+        finished = body["state"] == "completed" and (body["job"] or {}).get("state") == "completed"
+        return body if finished else None
 
     result: dict[str, Any] = await eventually(probe, f"import {import_id} to complete")
     return result

@@ -11,7 +11,7 @@ from pulumi.runtime import settings as runtime_settings
 
 from stacks.model import StackConfigError
 from stacks.program import declare_stack
-from tests.stacks.mocked_program import Declared, run_program
+from tests.stacks.mocked_program import FAKE_SECRETS, Declared, run_program
 
 Program = Callable[..., Declared]
 CONTAINER = "docker:index/container:Container"
@@ -201,6 +201,13 @@ def test_invalid_config_fails_before_any_resource_is_declared() -> None:
         run_program("dev", {"ha-stack:sentinelQuorum": 4})
     with pytest.raises(StackConfigError, match="ha-stack:redisMode"):
         declare_stack("dev", {"ha-stack:redisMode": "replicated"})
+
+
+def test_a_configured_secret_that_is_not_url_safe_fails_naming_its_key() -> None:
+    secrets = {**FAKE_SECRETS, "ha-stack:postgresPassword": "p@ss/word"}
+    # Pulumi wraps the error of the resource input that carried the value; the message stays.
+    with pytest.raises(ValueError, match=r"ha-stack:postgresPassword: a secret must be"):
+        run_program("dev", None, secrets)
 
 
 def test_main_file_runs_the_program_from_the_stacks_directory() -> None:

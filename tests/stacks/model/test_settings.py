@@ -4,7 +4,13 @@ import ipaddress
 
 import pytest
 
-from stacks.model import SECRET_CONFIG_KEYS, SECRET_NAMES, StackConfigError, load_settings
+from stacks.model import (
+    SECRET_CONFIG_KEYS,
+    SECRET_NAMES,
+    StackConfigError,
+    check_secret_value,
+    load_settings,
+)
 from stacks.model.stackfile import stack_settings
 
 
@@ -119,3 +125,10 @@ def test_bad_stack_name() -> None:
 
 def test_secret_config_keys_cover_every_secret() -> None:
     assert sorted(SECRET_CONFIG_KEYS.values()) == sorted(SECRET_NAMES)
+
+
+def test_secret_values_must_be_url_safe() -> None:
+    assert check_secret_value("postgresPassword", "a1B2.c3_d4~e5-f6") == "a1B2.c3_d4~e5-f6"
+    for bad in ("short", "has space inside", "p@ss/word:with#url-chars"):
+        with pytest.raises(StackConfigError, match=r"^ha-stack:postgresPassword: .*openssl rand"):
+            check_secret_value("postgresPassword", bad)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import hmac
+# Re-exported: the check lives in app_support.tokens, shared with the /metrics endpoint.
+from app_support.tokens import bearer_token_matches
 
 __all__ = ["bearer_token_matches", "prefers_health_json"]
 
@@ -35,13 +36,3 @@ def prefers_health_json(accept: str | None) -> bool:
     health = ranks.get("application/health+json", 0.0)
     plain = max(ranks.get("application/json", 0.0), ranks.get("application/*", 0.0))
     return health > 0 and health >= plain
-
-
-def bearer_token_matches(authorization: str | None, token: str | None) -> bool:
-    """Whether an "Authorization: Bearer <token>" header carries `token` (constant-time)."""
-    if not authorization or not token:
-        return False
-    scheme, _, presented = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(presented.strip().encode(), token.encode())

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from app_support.tokens import bearer_token_matches
+
 from .check import Check, CheckFunc, CheckResult, Section
 from .dependencies import QueueStats, Transform, pool_threshold, queue_block
 from .report import (
@@ -19,7 +21,7 @@ from .report import (
     health_json_report,
     overall_status,
 )
-from .request import bearer_token_matches, prefers_health_json
+from .request import prefers_health_json
 from .runner import CheckRunner
 from .settings import HealthSettings
 from .status import Status, http_status

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
+
+from app_support.app_env import ENVIRONMENTS, TOKEN_EXAMPLE, package_version, read_app_env
 
 __all__ = ["ENVIRONMENTS", "HealthConfigError", "HealthSettings", "default_version"]
 
-ENVIRONMENTS = ("development", "production")
+# The kit's version when APP_VERSION is not set (kept under its first name).
+default_version = package_version
 
 
 class HealthConfigError(ValueError):
     """A health setting or environment variable has an invalid value."""
-
-
-def default_version() -> str:
-    """The installed kit's version, "0.0.0" when it is not installed."""
-    try:
-        return metadata.version("ha-stack-kit")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 def _seconds(name: str, value: float, *, upper: float, example: float) -> None:
@@ -93,7 +86,7 @@ class HealthSettings:
         if self.production and self.metrics_token is None:
             raise HealthConfigError(
                 "metrics_token is required when environment='production' (METRICS_TOKEN), "
-                "e.g. METRICS_TOKEN=$(openssl rand -hex 32)"
+                f"e.g. {TOKEN_EXAMPLE}"
             )
         _seconds("deadline", self.deadline, upper=30, example=0.8)
         _seconds("check_timeout", self.check_timeout, upper=30, example=0.5)
@@ -119,24 +112,15 @@ class HealthSettings:
         Raises `HealthConfigError` naming the variable when one is invalid or METRICS_TOKEN is
         missing with APP_ENV=production.
         """
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        app_env = env.get("APP_ENV", "").strip().lower()
-        if app_env:
-            if app_env not in ENVIRONMENTS:
-                raise HealthConfigError(
-                    f"APP_ENV must be 'development' or 'production', e.g. APP_ENV=production; "
-                    f"got {env['APP_ENV']!r}"
-                )
-            values["environment"] = app_env
-        if env.get("APP_VERSION", "").strip():
-            values["version"] = env["APP_VERSION"].strip()
-        if env.get("METRICS_TOKEN", "").strip():
-            values["metrics_token"] = env["METRICS_TOKEN"].strip()
+        app = read_app_env(environ, error=HealthConfigError)
+        values: dict[str, Any] = {"environment": app.environment}
+        if app.version:
+            values["version"] = app.version
+        if app.metrics_token:
+            values["metrics_token"] = app.metrics_token
         values.update(overrides)
         if values.get("environment") == "production" and not values.get("metrics_token"):
             raise HealthConfigError(
-                "METRICS_TOKEN is required when APP_ENV=production, "
-                "e.g. METRICS_TOKEN=$(openssl rand -hex 32)"
+                f"METRICS_TOKEN is required when APP_ENV=production, e.g. {TOKEN_EXAMPLE}"
             )
         return cls(**values)

@@ -1,14 +1,13 @@
 """The framework-free core of the /metrics endpoint: access check, format negotiation, gzip.
 
-In production the bearer token is compared in constant time (``hmac.compare_digest``) so response
-timing does not reveal how much of a guess was right. The text format and OpenMetrics are chosen
+In production the bearer token is checked by :func:`app_support.tokens.bearer_token_matches`
+(constant time). The text format and OpenMetrics are chosen
 from ``Accept`` and gzip from ``Accept-Encoding`` by prometheus-client's own negotiation.
 """
 
 from __future__ import annotations
 
 import gzip
-import hmac
 from dataclasses import dataclass
 
 from prometheus_client import REGISTRY
@@ -17,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from app_support.metrics.multiprocess import exposition_registry
 from app_support.metrics.settings import MetricsSettings
+from app_support.tokens import bearer_token_matches
 
 __all__ = ["MetricsEndpoint", "MetricsResponse"]
 
@@ -49,20 +49,14 @@ class MetricsEndpoint:
         if not 0 <= gzip_level <= 9:
             raise ValueError(f"gzip_level must be 0-9 (example: gzip_level=6), got {gzip_level}")
         self.settings = MetricsSettings.from_env() if settings is None else settings
-        self._expected = (
-            self.settings.token.encode() if self.settings.secured and self.settings.token else None
-        )
         self._registry = exposition_registry(registry, self.settings.multiprocess_dir)
         self._gzip_level = gzip_level
 
     def authorized(self, authorization: str | None) -> bool:
         """Whether an ``Authorization`` header value grants access (always, in development)."""
-        if self._expected is None:
+        if not self.settings.secured:
             return True
-        scheme, _, credentials = (authorization or "").partition(" ")
-        # compare_digest runs in time independent of where the values differ.
-        match = hmac.compare_digest(credentials.strip().encode(), self._expected)
-        return match and scheme.lower() == "bearer"
+        return bearer_token_matches(authorization, self.settings.token)
 
     def respond(
         self,

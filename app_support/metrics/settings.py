@@ -5,23 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import metadata
+
+from app_support.app_env import ENVIRONMENTS, TOKEN_EXAMPLE, package_version, read_app_env
 
 __all__ = ["ENVIRONMENTS", "MetricsConfigError", "MetricsSettings", "package_version"]
-
-ENVIRONMENTS = ("development", "production")
 
 
 class MetricsConfigError(ValueError):
     """A metrics setting or environment variable has a bad value."""
-
-
-def package_version() -> str:
-    """The installed version of the kit, used when ``APP_VERSION`` is not set."""
-    try:
-        return metadata.version("ha-stack-kit")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,13 +41,12 @@ class MetricsSettings:
             )
         if self.token is not None and (not self.token or self.token != self.token.strip()):
             raise MetricsConfigError(
-                "METRICS_TOKEN must be non-empty without surrounding whitespace "
-                "(example: METRICS_TOKEN=$(openssl rand -hex 32))"
+                f"METRICS_TOKEN must be non-empty without surrounding whitespace "
+                f"(example: {TOKEN_EXAMPLE})"
             )
         if self.environment == "production" and self.token is None:
             raise MetricsConfigError(
-                "METRICS_TOKEN is required when APP_ENV=production "
-                "(example: METRICS_TOKEN=$(openssl rand -hex 32))"
+                f"METRICS_TOKEN is required when APP_ENV=production (example: {TOKEN_EXAMPLE})"
             )
         if self.multiprocess_dir is not None and not os.path.isdir(self.multiprocess_dir):
             raise MetricsConfigError(
@@ -80,9 +70,12 @@ class MetricsSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MetricsSettings:
         """Settings from ``environ`` (default ``os.environ``); empty variables count as unset.
 
+        APP_ENV, APP_VERSION and METRICS_TOKEN are read by :func:`app_support.app_env.read_app_env`.
+
         Raises :class:`MetricsConfigError` when a variable has a bad value.
         """
         env = os.environ if environ is None else environ
+        app = read_app_env(env, error=MetricsConfigError)
 
         def get(name: str) -> str | None:
             value = env.get(name, "")
@@ -99,9 +92,9 @@ class MetricsSettings:
                     f"got {port_text!r}"
                 ) from None
         return cls(
-            environment=get("APP_ENV") or "development",
-            token=get("METRICS_TOKEN"),
-            version=get("APP_VERSION") or "",
+            environment=app.environment,
+            token=app.metrics_token,
+            version=app.version or "",
             multiprocess_dir=get("PROMETHEUS_MULTIPROC_DIR"),
             port=port,
         )

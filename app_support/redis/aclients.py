@@ -10,9 +10,10 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 
 from app_support.redis.failover import (
+    PIPELINE,
     TIME_ONLY,
     CommandHook,
-    FailoverPolicy,
+    Instrumented,
     command_name,
     run_async,
 )
@@ -25,7 +26,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-PIPELINE = "PIPELINE"
 
 
 class AsyncTimedPipeline(Pipeline):
@@ -34,24 +34,13 @@ class AsyncTimedPipeline(Pipeline):
     hook: CommandHook | None = None
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
-        return await run_async(
-            TIME_ONLY,
-            self.hook,
-            PIPELINE,
-            lambda: Pipeline.execute(self, raise_on_error),
-            _nothing,
-        )
+        return await _timed(self.hook, lambda: Pipeline.execute(self, raise_on_error))
 
 
-class AsyncFailoverRedis(Redis):
+# The ignore[misc]: redis-py's asyncio command mixins disagree on command_info, which mypy
+# reports on any subclass that adds a second base.
+class AsyncFailoverRedis(Redis, Instrumented):  # type: ignore[misc]
     """``redis.asyncio.Redis`` for standalone and Sentinel mode."""
-
-    hook: CommandHook | None = None
-    policy: FailoverPolicy = FailoverPolicy()
-
-    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
-        self.policy = policy
-        self.hook = hook
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         return await run_async(
@@ -86,24 +75,13 @@ class AsyncTimedClusterPipeline(ClusterPipeline):
     async def execute(
         self, raise_on_error: bool = True, allow_redirections: bool = True
     ) -> list[Any]:
-        return await run_async(
-            TIME_ONLY,
-            self.hook,
-            PIPELINE,
-            lambda: ClusterPipeline.execute(self, raise_on_error, allow_redirections),
-            _nothing,
+        return await _timed(
+            self.hook, lambda: ClusterPipeline.execute(self, raise_on_error, allow_redirections)
         )
 
 
-class AsyncFailoverCluster(RedisCluster):
+class AsyncFailoverCluster(RedisCluster, Instrumented):  # type: ignore[misc]
     """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook."""
-
-    hook: CommandHook | None = None
-    policy: FailoverPolicy = FailoverPolicy()
-
-    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
-        self.policy = policy
-        self.hook = hook
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return await run_async(
@@ -124,6 +102,12 @@ class AsyncFailoverCluster(RedisCluster):
         pipe = AsyncTimedClusterPipeline(self, transaction)  # type: ignore[abstract]
         pipe.hook = self.hook
         return pipe
+
+
+async def _timed(
+    hook: CommandHook | None, execute: Callable[[], Awaitable[list[Any]]]
+) -> list[Any]:
+    return await run_async(TIME_ONLY, hook, PIPELINE, execute, _nothing)
 
 
 async def _nothing() -> None:

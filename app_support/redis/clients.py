@@ -20,9 +20,10 @@ from redis.client import Pipeline
 from redis.cluster import ClusterPipeline, RedisCluster
 
 from app_support.redis.failover import (
+    PIPELINE,
     TIME_ONLY,
     CommandHook,
-    FailoverPolicy,
+    Instrumented,
     command_name,
     run_sync,
 )
@@ -30,7 +31,6 @@ from app_support.redis.failover import (
 __all__ = ["FailoverCluster", "FailoverRedis", "TimedClusterPipeline", "TimedPipeline"]
 
 T = TypeVar("T")
-PIPELINE = "PIPELINE"
 
 
 class TimedPipeline(Pipeline):
@@ -39,24 +39,11 @@ class TimedPipeline(Pipeline):
     hook: CommandHook | None = None
 
     def execute(self, raise_on_error: bool = True) -> list[Any]:
-        return run_sync(
-            TIME_ONLY,
-            self.hook,
-            PIPELINE,
-            lambda: Pipeline.execute(self, raise_on_error),
-            _nothing,
-        )
+        return _timed(self.hook, lambda: Pipeline.execute(self, raise_on_error))
 
 
-class FailoverRedis(Redis):
+class FailoverRedis(Redis, Instrumented):
     """``redis.Redis`` for standalone and Sentinel mode (see the module docstring)."""
-
-    hook: CommandHook | None = None
-    policy: FailoverPolicy = FailoverPolicy()
-
-    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
-        self.policy = policy
-        self.hook = hook
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         return run_sync(
@@ -87,24 +74,11 @@ class TimedClusterPipeline(ClusterPipeline):
     hook: CommandHook | None = None
 
     def execute(self, raise_on_error: bool = True) -> list[Any]:
-        return run_sync(
-            TIME_ONLY,
-            self.hook,
-            PIPELINE,
-            lambda: ClusterPipeline.execute(self, raise_on_error),
-            _nothing,
-        )
+        return _timed(self.hook, lambda: ClusterPipeline.execute(self, raise_on_error))
 
 
-class FailoverCluster(RedisCluster):
+class FailoverCluster(RedisCluster, Instrumented):
     """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy."""
-
-    hook: CommandHook | None = None
-    policy: FailoverPolicy = FailoverPolicy()
-
-    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
-        self.policy = policy
-        self.hook = hook
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return run_sync(
@@ -138,6 +112,10 @@ class FailoverCluster(RedisCluster):
         )
         pipe.hook = self.hook
         return pipe
+
+
+def _timed(hook: CommandHook | None, execute: Callable[[], list[Any]]) -> list[Any]:
+    return run_sync(TIME_ONLY, hook, PIPELINE, execute, _nothing)
 
 
 def _nothing() -> None:

@@ -49,14 +49,10 @@ def create_client(
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
         )
-        if readonly and settings.read_from_replicas:
-            client = sentinel.slave_for(  # type: ignore[no-untyped-call]
-                settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
-            )
-        else:
-            client = sentinel.master_for(  # type: ignore[no-untyped-call]
-                settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
-            )
+        node_for = sentinel.slave_for if _from_replicas(settings, readonly) else sentinel.master_for
+        client = node_for(  # type: ignore[no-untyped-call]
+            settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
+        )
     else:
         client = FailoverCluster(
             startup_nodes=[
@@ -82,14 +78,10 @@ def create_async_client(
         sentinel = AsyncSentinel(  # type: ignore[no-untyped-call]
             list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
         )
-        if readonly and settings.read_from_replicas:
-            client = sentinel.slave_for(
-                settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
-            )
-        else:
-            client = sentinel.master_for(
-                settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
-            )
+        node_for = sentinel.slave_for if _from_replicas(settings, readonly) else sentinel.master_for
+        client = node_for(
+            settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
+        )
     else:
         client = AsyncFailoverCluster(
             startup_nodes=[AsyncClusterNode(host, port) for host, port in settings.cluster_nodes],
@@ -129,6 +121,11 @@ def _cluster_kwargs(settings: RedisSettings, readonly: bool) -> dict[str, Any]:
     # redis-py's cluster retry also re-reads the slot map; keep it short, the deadline loop
     # (FailoverPolicy) waits out the rest of a cluster failover.
     kwargs["retry"] = Retry(ExponentialBackoff(cap=0.2, base=0.02), 3)
-    if readonly and settings.read_from_replicas:
+    if _from_replicas(settings, readonly):
         kwargs["load_balancing_strategy"] = LoadBalancingStrategy.ROUND_ROBIN_REPLICAS
     return kwargs
+
+
+def _from_replicas(settings: RedisSettings, readonly: bool) -> bool:
+    # Replicas serve only clients that asked for read-only use, and only when the stack allows it.
+    return readonly and settings.read_from_replicas

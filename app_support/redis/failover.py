@@ -31,9 +31,11 @@ from redis.exceptions import (
 from redis.retry import Retry
 
 __all__ = [
+    "PIPELINE",
     "TIME_ONLY",
     "CommandHook",
     "FailoverPolicy",
+    "Instrumented",
     "connection_retry",
     "is_retryable",
     "no_retry",
@@ -85,6 +87,19 @@ class FailoverPolicy:
 
 # Pipelines are timed but not retried (a half-applied pipeline cannot be replayed blindly).
 TIME_ONLY = FailoverPolicy(deadline=0.0)
+# The command name a pipeline reports to the hook, once per execute().
+PIPELINE = "PIPELINE"
+
+
+class Instrumented:
+    """Mixin for the client classes: the failover policy and hook the factory configures."""
+
+    hook: CommandHook | None = None
+    policy: FailoverPolicy = FailoverPolicy()
+
+    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+        self.policy = policy
+        self.hook = hook
 
 
 def command_name(args: tuple[object, ...]) -> str:

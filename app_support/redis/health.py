@@ -86,6 +86,24 @@ def _cluster_fields(client: FailoverCluster | AsyncFailoverCluster, state: Any) 
     }
 
 
+def _sentinel_fields(
+    master: str, known: int, replicas: int, quorum: tuple[bool, str]
+) -> dict[str, Any]:
+    ok, why = quorum
+    return {
+        "nodes": 1 + known,
+        "master": master,
+        "replicas": replicas,
+        "quorum": ok,
+        "quorum_error": why,
+    }
+
+
+def _standalone_fields(connection_kwargs: dict[str, Any], replicas: int) -> dict[str, Any]:
+    master = _address(connection_kwargs.get("host"), connection_kwargs.get("port"))
+    return {"nodes": 1, "master": master, "replicas": replicas}
+
+
 def redis_health_sync(client: SyncRedisClient) -> dict[str, Any]:
     """The health block for a sync client (see the module docstring); never raises RedisError."""
     mode = _mode(client)
@@ -102,19 +120,11 @@ def redis_health_sync(client: SyncRedisClient) -> dict[str, Any]:
             sentinels = pool.sentinel_manager
             host, port = pool.get_master_address()  # type: ignore[no-untyped-call]
             known = sentinels.discover_slaves(pool.service_name)
-            quorum, why = _ckquorum(sentinels.sentinels, pool.service_name)
-            return _report(
-                mode,
-                latency,
-                nodes=1 + len(known),
-                master=_address(host, port),
-                replicas=replicas,
-                quorum=quorum,
-                quorum_error=why,
-            )
-        kwargs = pool.connection_kwargs
-        master = _address(kwargs.get("host"), kwargs.get("port"))
-        return _report(mode, latency, nodes=1, master=master, replicas=replicas)
+            quorum = _ckquorum(sentinels.sentinels, pool.service_name)
+            fields = _sentinel_fields(_address(host, port), len(known), replicas, quorum)
+        else:
+            fields = _standalone_fields(pool.connection_kwargs, replicas)
+        return _report(mode, latency, **fields)
     except RedisError as error:
         return _failure(mode, error)
 
@@ -153,19 +163,11 @@ async def redis_health(client: AsyncRedisClient) -> dict[str, Any]:
             sentinels = pool.sentinel_manager
             host, port = await pool.get_master_address()  # type: ignore[no-untyped-call]
             known = await sentinels.discover_slaves(pool.service_name)
-            quorum, why = await _ackquorum(sentinels.sentinels, pool.service_name)
-            return _report(
-                mode,
-                latency,
-                nodes=1 + len(known),
-                master=_address(host, port),
-                replicas=replicas,
-                quorum=quorum,
-                quorum_error=why,
-            )
-        kwargs = pool.connection_kwargs
-        master = _address(kwargs.get("host"), kwargs.get("port"))
-        return _report(mode, latency, nodes=1, master=master, replicas=replicas)
+            quorum = await _ackquorum(sentinels.sentinels, pool.service_name)
+            fields = _sentinel_fields(_address(host, port), len(known), replicas, quorum)
+        else:
+            fields = _standalone_fields(pool.connection_kwargs, replicas)
+        return _report(mode, latency, **fields)
     except RedisError as error:
         return _failure(mode, error)
 

@@ -92,6 +92,16 @@ class _Options:
         keys = [self.key("active"), self.key("stats"), self.job_key(job.id)]
         return keys, [job.id, job.attempt, state, reason, _s(self.result_ttl)]
 
+    def extend_args(self, job: Job, lease: float | None) -> tuple[list[str], list[Any]]:
+        keys = [self.key("active"), self.job_key(job.id)]
+        return keys, [job.id, job.attempt, _ms(lease or self.lease)]
+
+    def add_stats_reads(self, pipe: Any) -> None:
+        # Queuing commands is sync on both sync and asyncio pipelines; only execute() differs.
+        pipe.llen(self.key("waiting"))
+        pipe.zcard(self.key("active"))
+        pipe.hmget(self.key("stats"), ["completed", "failed"])
+
     def job(self, raw: Any) -> Job | None:
         if not raw:
             return None
@@ -176,9 +186,7 @@ class JobQueue:
 
     async def extend(self, job: Job, lease: float | None = None) -> bool:
         """Renew the lease of a long job; False when it was lost."""
-        opts = self.options
-        keys = [opts.key("active"), opts.job_key(job.id)]
-        return bool(await self._extend(keys, [job.id, job.attempt, _ms(lease or opts.lease)]))
+        return bool(await self._extend(*self.options.extend_args(job, lease)))
 
     async def complete(self, job: Job) -> bool:
         """Mark this attempt completed; False when its lease was lost."""
@@ -193,13 +201,10 @@ class JobQueue:
 
     async def stats(self) -> dict[str, int]:
         """``{waiting, active, completed, failed}`` in one round trip (one slot)."""
-        opts = self.options
 
         async def read() -> list[Any]:
             pipe = self._client.pipeline(transaction=False)
-            pipe.llen(opts.key("waiting"))
-            pipe.zcard(opts.key("active"))
-            pipe.hmget(opts.key("stats"), ["completed", "failed"])
+            self.options.add_stats_reads(pipe)
             return list(await pipe.execute())
 
         waiting, active, counters = await self._client.with_failover(read)
@@ -246,9 +251,7 @@ class SyncJobQueue:
             pause = min(pause * 2, 0.5)
 
     def extend(self, job: Job, lease: float | None = None) -> bool:
-        opts = self.options
-        keys = [opts.key("active"), opts.job_key(job.id)]
-        return bool(self._extend(keys, [job.id, job.attempt, _ms(lease or opts.lease)]))
+        return bool(self._extend(*self.options.extend_args(job, lease)))
 
     def complete(self, job: Job) -> bool:
         return bool(self._ack(*self.options.ack_args(job, "completed", "")))
@@ -260,13 +263,9 @@ class SyncJobQueue:
         return _status(self._client.hgetall(self.options.job_key(job_id)))  # type: ignore[arg-type]
 
     def stats(self) -> dict[str, int]:
-        opts = self.options
-
         def read() -> list[Any]:
             pipe = self._client.pipeline(transaction=False)
-            pipe.llen(opts.key("waiting"))
-            pipe.zcard(opts.key("active"))
-            pipe.hmget(opts.key("stats"), ["completed", "failed"])
+            self.options.add_stats_reads(pipe)
             return list(pipe.execute())
 
         waiting, active, counters = self._client.with_failover(read)

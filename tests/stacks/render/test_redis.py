@@ -99,7 +99,7 @@ def test_sentinel_runs_the_rendered_config_and_monitors_by_ip(tmp_path: Path) ->
         master = cast(dict[str, Any], client.sentinel_master("mymaster"))
         assert (master["ip"], master["port"], master["quorum"]) == ("172.28.10.10", 6379, 2)
         assert master["down-after-milliseconds"] == 2000
-        assert master["failover-timeout"] == 10000
+        assert master["failover-timeout"] == 5000
         assert master["parallel-syncs"] == 1
         get = ("SENTINEL", "CONFIG", "GET", "resolve-hostnames")
         assert client.execute_command(*get) == {  # type: ignore[no-untyped-call]

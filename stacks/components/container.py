@@ -57,6 +57,7 @@ def declare_container(
         command=list(spec.command),
         user=spec.user,
         envs=container_env(spec, secrets),
+        labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in spec.labels.items()],
         networks_advanced=[
             docker.ContainerNetworksAdvancedArgs(name=network.name, ipv4_address=spec.ip)
         ],

@@ -5,6 +5,7 @@ the stack's secret names (``postgresql://app:${POSTGRES_PASSWORD}@...``): compos
 its variable substitution, Pulumi substitutes secret Outputs.
 """
 
+import hashlib
 import re
 import string
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 __all__ = [
+    "CONFIG_DIGEST_LABEL",
     "SECRET_NAMES",
     "ConfigFile",
     "ContainerSpec",
@@ -32,6 +34,7 @@ SECRET_NAMES: Final = (
     "METRICS_TOKEN",
 )
 Group = Literal["redis", "postgres", "monitoring", "app"]
+CONFIG_DIGEST_LABEL: Final = "ha-stack.config-digest"
 
 
 def secret_references(template: str) -> set[str]:
@@ -107,6 +110,20 @@ class ContainerSpec:
                 raise ValueError(f"{self.name}: plain env value {value!r} looks like a secret")
         for template in self.secret_env.values():
             secret_references(template)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Docker labels: a digest of the config files, so a changed file recreates the container.
+
+        Pulumi replaces a container whose uploads change; compose compares only the service
+        definition, not the content of bind-mounted files, and would keep the old one running.
+        """
+        if not self.files:
+            return {}
+        digest = hashlib.sha256()
+        for path, file in sorted(self.files.items()):
+            digest.update(f"{path}\0{file.content}\0".encode())
+        return {CONFIG_DIGEST_LABEL: digest.hexdigest()[:16]}
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ def _service(
     environment.update({key: _secret(value) for key, value in spec.secret_env.items()})
     if environment:
         service["environment"] = dict(sorted(environment.items()))
+    if spec.labels:
+        service["labels"] = spec.labels
     service["networks"] = {network: {"ipv4_address": spec.ip}}
     if spec.ports:
         service["ports"] = [

@@ -1,5 +1,5 @@
 """Pulumi and compose deploy the same stack: every container the mocked program declares has a
-compose service with the same image, command, environment, network and IP, ports, volumes,
+compose service with the same image, command, environment, labels, network and IP, ports, volumes,
 config file contents and health check, as docker-compose itself resolves the rendered file."""
 
 import shutil
@@ -49,6 +49,7 @@ def _pulumi_view(inputs: dict[str, Any], envs: list[str]) -> dict[str, Any]:
         "user": inputs["user"],
         "restart": inputs["restart"],
         "environment": dict(e.split("=", 1) for e in envs),
+        "labels": {label["label"]: label["value"] for label in inputs["labels"]},
         "network": {n["name"]: n["ipv4Address"] for n in inputs["networksAdvanced"]},
         "ports": sorted((p["ip"], int(p["external"]), int(p["internal"])) for p in inputs["ports"]),
         "volumes": sorted((v["volumeName"], v["containerPath"]) for v in inputs["volumes"]),
@@ -86,6 +87,7 @@ def _compose_view(service: dict[str, Any]) -> dict[str, Any]:
         "user": service["user"],
         "restart": service["restart"],
         "environment": {k: str(v) for k, v in service.get("environment", {}).items()},
+        "labels": service.get("labels", {}),
         "network": {name: net["ipv4_address"] for name, net in service["networks"].items()},
         "ports": sorted(ports),
         "volumes": sorted(volumes),

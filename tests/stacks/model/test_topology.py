@@ -5,7 +5,7 @@ import ipaddress
 import pytest
 
 from stacks.model import StackConfigError, build_topology, load_settings, stack_topology
-from stacks.model.spec import SECRET_NAMES, ContainerSpec, secret_references
+from stacks.model.spec import CONFIG_DIGEST_LABEL, SECRET_NAMES, ContainerSpec, secret_references
 
 
 @pytest.mark.parametrize("mode", ["standalone", "sentinel", "cluster"])
@@ -90,3 +90,15 @@ def test_redis_0_config_changes_with_the_mode_so_its_writable_copy_is_remade() -
     assert conf("standalone") != conf("sentinel")
     assert "replicaof" not in conf("standalone")
     assert "replicaof" not in conf("sentinel")
+
+
+def test_config_digest_label_follows_the_config_files() -> None:
+    """Compose recreates a container only when its service changes: the label carries the files."""
+    dev = stack_topology("dev")
+    sentinel = dev.container("sentinel-0")
+    assert set(sentinel.labels) == {CONFIG_DIGEST_LABEL}
+    assert dev.container("postgres").labels == {}  # no config file, no label
+    again = stack_topology("dev").container("sentinel-0")
+    assert again.labels == sentinel.labels
+    changed = stack_topology("dev", {"ha-stack:sentinelDownAfterMs": 3000}).container("sentinel-0")
+    assert changed.labels != sentinel.labels

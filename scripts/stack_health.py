@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stacks.render.envfile import read_env_file
+
 __all__ = [
     "Container",
     "app_endpoints",
     "health_summary",
     "main",
-    "read_env_file",
     "stack_containers",
     "wait_until_healthy",
 ]
@@ -175,18 +176,6 @@ def _block_statuses(blocks: object, prefix: str = "") -> list[tuple[str, str]]:
         elif isinstance(block, dict):
             statuses += _block_statuses(block, f"{prefix}{name}.")
     return statuses
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a compose .env file; an empty mapping when the file does not exist."""
-    if not path.exists():
-        return {}
-    values = {}
-    for line in path.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and not key.lstrip().startswith("#"):
-            values[key.strip()] = value.strip()
-    return values
 
 
 def main(argv: Sequence[str] | None = None) -> int:

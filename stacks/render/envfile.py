@@ -13,22 +13,25 @@ from pathlib import Path
 from stacks.model import SECRET_NAMES
 from stacks.model.stackfile import REPO_ROOT
 
-__all__ = ["ensure_env_file", "main"]
+__all__ = ["ensure_env_file", "main", "read_env_file"]
 
 
-def _read_keys(path: Path) -> set[str]:
-    keys = set()
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a compose .env file; an empty mapping when the file does not exist."""
+    if not path.exists():
+        return {}
+    values = {}
     for line in path.read_text().splitlines():
-        key, sep, _ = line.partition("=")
+        key, sep, value = line.partition("=")
         if sep and not key.lstrip().startswith("#"):
-            keys.add(key.strip())
-    return keys
+            values[key.strip()] = value.strip()
+    return values
 
 
 def ensure_env_file(path: Path) -> list[str]:
     """Create ``path`` (mode 0600) or add the secrets it lacks; returns the names it generated."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    present = _read_keys(path) if path.exists() else set()
+    present = set(read_env_file(path))
     missing = [name for name in SECRET_NAMES if name not in present]
     if missing:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

@@ -22,6 +22,7 @@ import testinfra
 import yaml
 
 from stacks.model import ContainerSpec, StackSettings, Topology, stack_settings, stack_topology
+from stacks.render.envfile import read_env_file
 
 __all__ = [
     "REPO_ROOT",
@@ -90,12 +91,9 @@ class DeployedStack:
     def secrets(self) -> dict[str, str]:
         """The compose deployment's secrets (configs/<stack>/.env, written by scripts/gen-env)."""
         path = REPO_ROOT / "configs" / self.name / ".env"
-        values = {}
-        for line in path.read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.lstrip().startswith("#"):
-                values[key.strip()] = value.strip()
-        return values
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: the stack is not deployed (scripts/up {self.name})")
+        return read_env_file(path)
 
     # -- containers -------------------------------------------------------------------------
     def spec(self, service: str) -> ContainerSpec:

@@ -1,10 +1,11 @@
-"""System checks read the real machine through psutil."""
+"""System checks read the real machine: its cgroup files where they set limits, else psutil."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app_support.health import cpu_check, disk_check, memory_check
@@ -21,6 +22,17 @@ def test_memory_cpu_disk_blocks() -> None:
     disk = disk_check(path="/", degraded_percent=0.001)()
     assert disk["status"] == "degraded"
     assert 0 < disk["percentage"] <= 100  # type: ignore[operator]
+
+
+def test_real_cgroup_of_this_machine_gives_sane_figures() -> None:
+    memory = memory_check()()
+    assert memory["source"] in {"cgroup", "host"}
+    assert int(str(memory["total"]).removesuffix("MB")) > 0
+    assert 0 <= memory["percentage"] <= 100  # type: ignore[operator]
+    cpu = cpu_check()()
+    assert cpu["source"] in {"cgroup", "host"}
+    assert 0 <= cpu["usage"] <= 100  # type: ignore[operator]
+    assert 1 <= cpu["cores"] <= (psutil.cpu_count() or 1)  # type: ignore[operator]
 
 
 def test_disk_check_of_a_missing_path_raises(tmp_path: Path) -> None:

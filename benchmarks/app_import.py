@@ -9,8 +9,11 @@ end-to-end rate as a share of the floor.
 Part 2 reads ``GET /api/analytics/<name>`` for a user holding those 100,000 rows, through the whole
 middleware stack (health, metrics, session lookup in Redis), with ``--concurrency`` requests in
 flight: cached (the aggregate comes from Redis) against uncached (the cache entry is dropped before
-each request, so every request runs the SQL aggregate). Part 3 repeats the cached read over TCP
-against ``python -m reference_app web`` (uvicorn, one process) on the same 2-core machine.
+each request, so every request runs the SQL aggregate). The cached read is also timed as direct
+ASGI calls, without httpx: the in-process client (URL and cookie-jar work, a failed ``import
+sniffio`` per request in its ASGI transport) costs more CPU than the app itself, so only the direct
+figure is the app's own cost. Part 3 repeats the cached read over TCP against ``python -m
+reference_app web`` (uvicorn, one process) on the same 2-core machine.
 
 Throwaway PostgreSQL 15 (fsync off, as in the tests) and standalone Redis servers are started on
 free loopback ports.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -37,6 +41,7 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app_support.health.asgi import ASGIApp
 from reference_app.config import AppConfig
 from reference_app.csv_format import parse_sales_csv
 from reference_app.sample_data import sales_csv
@@ -113,6 +118,39 @@ async def fetch(client: httpx.AsyncClient, expect_cached: bool | None) -> None:
         expect_cached is not None and body["cached"] is not expect_cached
     ):
         raise RuntimeError(f"unexpected answer: {response.status_code} {body}")
+
+
+def direct_fetch(app: ASGIApp, cookie: str) -> Callable[[], Awaitable[None]]:
+    """A cached read of SUMMARY as one ASGI call, as a server would make it (no HTTP client)."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": SUMMARY,
+        "raw_path": SUMMARY.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"bench"), (b"cookie", cookie.encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("bench", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def request() -> None:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        await app(dict(scope), receive, send)
+        if sent[0]["status"] != 200 or json.loads(sent[1]["body"])["cached"] is not True:
+            raise RuntimeError(f"unexpected answer: {sent}")
+
+    return request
 
 
 async def over_tcp(environ: dict[str, str], seconds: float, concurrency: int) -> float:
@@ -194,6 +232,10 @@ async def run(rows: int, rounds: int, seconds: float, concurrency: int) -> None:
             )
             # One at a time, so no other request refills the cache between drop and read.
             cached_one = await requests_per_second(lambda: fetch(client, True), seconds, 1)
+            session = f"{config.session_cookie}={client.cookies[config.session_cookie]}"
+            direct = direct_fetch(app, session)
+            direct_rps = await requests_per_second(direct, seconds, concurrency)
+            direct_one = await requests_per_second(direct, seconds, 1)
             uncached_one = await requests_per_second(uncached, seconds, 1)
             stop.set()
             await worker
@@ -217,6 +259,12 @@ async def run(rows: int, rounds: int, seconds: float, concurrency: int) -> None:
     print(f"  cached, {concurrency} in flight, in-process ASGI:  {cached_rps:8.0f} req/s")
     print(f"  cached, {concurrency} in flight, TCP to uvicorn:   {tcp_rps:8.0f} req/s")
     print(f"  cached, 1 in flight, in-process ASGI:  {cached_one:8.0f} req/s")
+    print(f"  cached, {concurrency} in flight, direct ASGI call, no httpx: {direct_rps:8.0f} req/s")
+    print(f"  cached, 1 in flight, direct ASGI call, no httpx: {direct_one:8.0f} req/s")
+    print(
+        f"  httpx client share of the 1-in-flight time: {1 - cached_one / direct_one:.0%}"
+        f" ({1e6 / cached_one:.0f} us vs {1e6 / direct_one:.0f} us per request)"
+    )
     print(f"  uncached (SQL), 1 in flight, in-process: {uncached_one:6.0f} req/s")
     print(f"  cached / uncached, 1 in flight: {cached_one / uncached_one:.1f}x")
 

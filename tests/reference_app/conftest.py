@@ -73,6 +73,23 @@ class RunningApp:
             "/api/auth/sign-in", json={"username": username, "password": password}
         )
 
+    async def import_state(self, import_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = (await self.client.get(f"/api/imports/{import_id}")).json()
+        return body
+
+    async def import_completed(self, import_id: str, *, within: float = 90.0) -> dict[str, Any]:
+        """The import once completed and its job acknowledged (the worker commits, then acks)."""
+
+        async def probe() -> dict[str, Any] | None:
+            body = await self.import_state(import_id)
+            job = body["job"] or {}
+            return body if body["state"] == job.get("state") == "completed" else None
+
+        done: dict[str, Any] = await eventually(
+            probe, f"import {import_id} to complete", within=within
+        )
+        return done
+
     async def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         async with await psycopg.AsyncConnection.connect(self.database_url) as conn:
             cursor = await conn.execute(sql.encode(), params)

@@ -4,7 +4,6 @@ are computed, cached, invalidated by the next import and refilled by the analyti
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -34,17 +33,6 @@ async def _upload(app: RunningApp, data: bytes, name: str) -> str:
     return str(body["import_id"])
 
 
-async def _completed(app: RunningApp, import_id: str) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        body: dict[str, Any] = (await app.client.get(f"/api/imports/{import_id}")).json()
-        # The worker commits the rows, then acks the job: wait for both.
-        finished = body["state"] == "completed" and (body["job"] or {}).get("state") == "completed"
-        return body if finished else None
-
-    result: dict[str, Any] = await eventually(probe, f"import {import_id} to complete")
-    return result
-
-
 def _sample(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
     return registry.get_sample_value(name, labels)
 
@@ -56,7 +44,7 @@ async def test_upload_import_and_cached_analytics(app_environ: dict[str, str]) -
         assert (await app.sign_in()).status_code == 200
 
         first_id = await _upload(app, first, "january.csv")
-        done = await _completed(app, first_id)
+        done = await app.import_completed(first_id)
         assert done["rows"] == 300
         assert done["reason"] is None
         assert done["attempts"] == 1
@@ -80,7 +68,7 @@ async def test_upload_import_and_cached_analytics(app_environ: dict[str, str]) -
 
         # A second import invalidates the cached aggregates of this user.
         second_id = await _upload(app, second, "february.csv")
-        await _completed(app, second_id)
+        await app.import_completed(second_id)
         summary = (await app.client.get("/api/analytics/summary")).json()
         assert summary["data"]["sales"] == 500
         assert summary["data"]["imports"] == 2

@@ -120,11 +120,7 @@ async def test_worker_killed_mid_import_applies_it_exactly_once(
 
         workers.append(WorkerProcess(environ, log))
 
-        async def completed() -> dict[str, Any] | None:
-            body: dict[str, Any] = (await app.client.get(f"/api/imports/{import_id}")).json()
-            return body if body["state"] == "completed" else None
-
-        body = await eventually(completed, "the redelivered import to complete", within=90)
+        body = await app.import_completed(import_id)
         assert body["rows"] == ROWS
         assert body["attempts"] == 2
         assert body["job"]["state"] == "completed"

@@ -8,7 +8,6 @@ transaction makes a second run a no-op.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 
@@ -31,20 +30,6 @@ async def _upload(app: RunningApp, rows: int, start: int = 0) -> str:
     response = await app.client.post("/api/imports", files=form)
     assert response.status_code == 202, response.text
     return str(response.json()["import_id"])
-
-
-async def _state(app: RunningApp, import_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = (await app.client.get(f"/api/imports/{import_id}")).json()
-    return body
-
-
-async def _completed(app: RunningApp, import_id: str) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        body = await _state(app, import_id)
-        return body if body["state"] == "completed" else None
-
-    result: dict[str, Any] = await eventually(probe, f"import {import_id} to complete", within=90)
-    return result
 
 
 async def test_sweep_requeues_lost_jobs_and_fails_abandoned_ones(
@@ -74,8 +59,8 @@ async def test_sweep_requeues_lost_jobs_and_fails_abandoned_ones(
             assert await Worker(services).sweep() == 2
             assert await Worker(services).sweep() == 0
         async with running_worker(environ, config):
-            await _completed(app, lost)
-        failed = await _state(app, abandoned)
+            await app.import_completed(lost)
+        failed = await app.import_state(abandoned)
         assert (failed["state"], failed["reason"]) == ("failed", "gave up after 5 attempts")
         assert await app.query("SELECT import_id, count(*) FROM sales GROUP BY 1") == [
             (uuid.UUID(lost), 30)
@@ -91,7 +76,7 @@ async def test_a_job_delivered_twice_writes_its_rows_once(
         await app.add_user()
         await app.sign_in()
         import_id = await _upload(app, 50)
-        await _completed(app, import_id)
+        await app.import_completed(import_id)
         # The same import again under another job id, as the sweep would after a lost ack.
         await services.import_queue.enqueue({"import_id": import_id}, job_id="again")
 
@@ -101,7 +86,7 @@ async def test_a_job_delivered_twice_writes_its_rows_once(
 
         await eventually(second_done, "the duplicate job")
         assert await app.query("SELECT count(*) FROM sales") == [(50,)]
-        assert (await _state(app, import_id))["attempts"] == 1
+        assert (await app.import_state(import_id))["attempts"] == 1
 
 
 async def test_imports_survive_a_sentinel_failover(
@@ -120,7 +105,7 @@ async def test_imports_survive_a_sentinel_failover(
             await app.sign_in()  # the session write may not have reached a replica
         after = [await _upload(app, 40, start=40 * i) for i in range(3, 5)]
         for import_id in before + after:
-            assert (await _completed(app, import_id))["rows"] == 40
+            assert (await app.import_completed(import_id))["rows"] == 40
         assert await app.query("SELECT count(*), count(DISTINCT (import_id, line)) FROM sales") == [
             (200, 200)
         ]

@@ -1,6 +1,6 @@
 """PostgreSQL, monitoring (Prometheus and exporters) and app containers."""
 
-from stacks.model.layout import Layout
+from stacks.model.layout import Layout, Placement
 from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, PortSpec, VolumeMount
 from stacks.render.alerts import render_alert_rules
 from stacks.render.prometheus import render_prometheus_config
@@ -161,50 +161,51 @@ def app_environment(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
     return env, secret_env
 
 
+_WEB_HEALTHCHECK = Healthcheck(
+    argv=(
+        "python3",
+        "-c",
+        "import urllib.request; "
+        "urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=2)",
+    ),
+    start_period_s=15,
+)
+
+
 def app_containers(layout: Layout, redis_services: tuple[str, ...]) -> list[ContainerSpec]:
     """Web replicas (``app-entrypoint web``) then workers (``app-entrypoint worker``)."""
     settings = layout.settings
     env, secret_env = app_environment(layout)
-    depends_on = ("postgres", *redis_services)
-    specs = []
-    for i, place in enumerate(layout.web_replicas()):
-        specs.append(
-            ContainerSpec(
-                service=place.service,
-                name=layout.container_name(place.service),
-                group="app",
-                image=settings.images.name("app"),
-                command=("app-entrypoint", "web"),
-                ip=place.ip,
-                user="app",
-                env=env,
-                secret_env=secret_env,
-                ports=_published(layout, "app", settings.publish.app_port + i, 8000),
-                healthcheck=Healthcheck(
-                    argv=(
-                        "python3",
-                        "-c",
-                        "import urllib.request; "
-                        "urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=2)",
-                    ),
-                    start_period_s=15,
-                ),
-                depends_on=depends_on,
-            )
+
+    def process(
+        place: Placement,
+        role: str,
+        ports: tuple[PortSpec, ...] = (),
+        healthcheck: Healthcheck | None = None,
+    ) -> ContainerSpec:
+        return ContainerSpec(
+            service=place.service,
+            name=layout.container_name(place.service),
+            group="app",
+            image=settings.images.name("app"),
+            command=("app-entrypoint", role),
+            ip=place.ip,
+            user="app",
+            env=env,
+            secret_env=secret_env,
+            ports=ports,
+            healthcheck=healthcheck,
+            depends_on=("postgres", *redis_services),
         )
-    for place in layout.workers():
-        specs.append(
-            ContainerSpec(
-                service=place.service,
-                name=layout.container_name(place.service),
-                group="app",
-                image=settings.images.name("app"),
-                command=("app-entrypoint", "worker"),
-                ip=place.ip,
-                user="app",
-                env=env,
-                secret_env=secret_env,
-                depends_on=depends_on,
-            )
+
+    web = [
+        process(
+            place,
+            "web",
+            _published(layout, "app", settings.publish.app_port + i, 8000),
+            _WEB_HEALTHCHECK,
         )
-    return specs
+        for i, place in enumerate(layout.web_replicas())
+    ]
+    # Workers serve /metrics on 8000 too, but have no health endpoint: no health check.
+    return web + [process(place, "worker") for place in layout.workers()]

@@ -25,7 +25,7 @@ from .errors import DatabasePoolTimeout
 from .liveness import has_pending_input
 from .retry import RECONNECT_ROUND, backoff_delays, unavailable
 from .settings import DatabaseSettings
-from .stats import PoolCounters, PoolUsage, merge_stats, usage_from
+from .stats import PoolCounters, PoolStatistics, PoolUsage
 from .timing import QueryHook, QueryObserver
 
 __all__ = ["DatabasePool", "open_pool", "timeout_message"]
@@ -49,13 +49,15 @@ def timeout_message(name: str, timeout: float, usage: PoolUsage) -> str:
     )
 
 
-class DatabasePool:
+class DatabasePool(PoolStatistics):
     """A sync connection pool built from :class:`DatabaseSettings`; open it before use.
 
     ``on_query(operation, table, seconds, failed)`` is called after every query (see
     :mod:`.timing`). ``pool`` is the underlying psycopg_pool ``ConnectionPool``; take connections
     through :meth:`connection` so that statistics and healing see them.
     """
+
+    pool: ConnectionPool
 
     def __init__(self, settings: DatabaseSettings, *, on_query: QueryHook | None = None) -> None:
         self.settings = settings
@@ -206,20 +208,6 @@ class DatabasePool:
         """Test every idle connection now, replacing the dead ones."""
         self.pool.check()
         self._counters.checked()
-
-    def usage(self) -> PoolUsage:
-        """``{used, available, max, waiting}`` right now, for health and metrics."""
-        return usage_from(self.pool.get_stats(), self._counters)
-
-    def get_stats(self) -> dict[str, int]:
-        """Gauges and counters (see :mod:`.stats`), zeros omitted."""
-        own = self._counters.snapshot(reset=False)
-        return merge_stats(self.pool.get_stats(), own, self.observer.errors)
-
-    def pop_stats(self) -> dict[str, int]:
-        """Like :meth:`get_stats`, then reset the counters."""
-        own = self._counters.snapshot(reset=True)
-        return merge_stats(self.pool.pop_stats(), own, self.observer.pop_errors())
 
 
 def open_pool(settings: DatabaseSettings, *, on_query: QueryHook | None = None) -> DatabasePool:

@@ -24,7 +24,7 @@ from .liveness import has_pending_input
 from .pool import timeout_message
 from .retry import RECONNECT_ROUND, backoff_delays, unavailable
 from .settings import DatabaseSettings
-from .stats import PoolCounters, PoolUsage, merge_stats, usage_from
+from .stats import PoolCounters, PoolStatistics
 from .timing import QueryHook, QueryObserver
 
 __all__ = ["AsyncDatabasePool", "open_async_pool"]
@@ -32,8 +32,10 @@ __all__ = ["AsyncDatabasePool", "open_async_pool"]
 logger = logging.getLogger(__name__)
 
 
-class AsyncDatabasePool:
+class AsyncDatabasePool(PoolStatistics):
     """An asyncio connection pool built from :class:`DatabaseSettings`; ``await open()`` first."""
+
+    pool: AsyncConnectionPool
 
     def __init__(self, settings: DatabaseSettings, *, on_query: QueryHook | None = None) -> None:
         self.settings = settings
@@ -189,20 +191,6 @@ class AsyncDatabasePool:
         """Test every idle connection now, replacing the dead ones."""
         await self.pool.check()
         self._counters.checked()
-
-    def usage(self) -> PoolUsage:
-        """``{used, available, max, waiting}`` right now, for health and metrics."""
-        return usage_from(self.pool.get_stats(), self._counters)
-
-    def get_stats(self) -> dict[str, int]:
-        """Gauges and counters (see :mod:`.stats`), zeros omitted."""
-        own = self._counters.snapshot(reset=False)
-        return merge_stats(self.pool.get_stats(), own, self.observer.errors)
-
-    def pop_stats(self) -> dict[str, int]:
-        """Like :meth:`get_stats`, then reset the counters."""
-        own = self._counters.snapshot(reset=True)
-        return merge_stats(self.pool.pop_stats(), own, self.observer.pop_errors())
 
 
 async def open_async_pool(

@@ -16,9 +16,14 @@ Keys whose value is zero are left out; ``pop_stats()`` resets every counter (not
 from __future__ import annotations
 
 import threading
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-__all__ = ["PoolCounters", "PoolUsage", "merge_stats", "usage_from"]
+if TYPE_CHECKING:
+    from psycopg_pool.base import BasePool
+
+    from .timing import QueryObserver
+
+__all__ = ["PoolCounters", "PoolStatistics", "PoolUsage", "merge_stats", "usage_from"]
 
 
 class PoolUsage(TypedDict):
@@ -108,3 +113,28 @@ def usage_from(pool_stats: dict[str, int], counters: PoolCounters) -> PoolUsage:
         max=pool_stats.get("pool_max", 0),
         waiting=counters.waiting,
     )
+
+
+class PoolStatistics:
+    """``usage()``, ``get_stats()`` and ``pop_stats()``, the same for the sync and async pools.
+
+    The subclass sets ``pool`` (the psycopg_pool pool), ``observer`` and ``_counters``.
+    """
+
+    pool: BasePool
+    observer: QueryObserver
+    _counters: PoolCounters
+
+    def usage(self) -> PoolUsage:
+        """``{used, available, max, waiting}`` right now, for health and metrics."""
+        return usage_from(self.pool.get_stats(), self._counters)
+
+    def get_stats(self) -> dict[str, int]:
+        """Gauges and counters (see :mod:`.stats`), zeros omitted."""
+        own = self._counters.snapshot(reset=False)
+        return merge_stats(self.pool.get_stats(), own, self.observer.errors)
+
+    def pop_stats(self) -> dict[str, int]:
+        """Like :meth:`get_stats`, then reset the counters."""
+        own = self._counters.snapshot(reset=True)
+        return merge_stats(self.pool.pop_stats(), own, self.observer.pop_errors())

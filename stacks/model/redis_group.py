@@ -17,7 +17,14 @@ def _ping(port: int) -> Healthcheck:
     return Healthcheck(argv=("redis-cli", "-p", str(port), "--no-auth-warning", "ping"))
 
 
-def _node(layout: Layout, node: Placement, conf: str, depends_on: tuple[str, ...]) -> ContainerSpec:
+def _node(
+    layout: Layout,
+    node: Placement,
+    conf: str,
+    depends_on: tuple[str, ...],
+    sentinel_env: tuple[dict[str, str], dict[str, str]] = ({}, {}),
+) -> ContainerSpec:
+    env, secret_env = sentinel_env
     return ContainerSpec(
         service=node.service,
         name=layout.container_name(node.service),
@@ -26,7 +33,8 @@ def _node(layout: Layout, node: Placement, conf: str, depends_on: tuple[str, ...
         command=("redis-entrypoint", "server"),
         ip=node.ip,
         user="redis",
-        secret_env=_NODE_SECRETS,
+        env=env,
+        secret_env={**_NODE_SECRETS, **secret_env},
         volumes=(VolumeMount(layout.volume_name(node.service), "/data"),),
         files={"/etc/redis/redis.conf": ConfigFile(f"redis/{node.service}.conf", conf)},
         healthcheck=_ping(6379),
@@ -34,25 +42,40 @@ def _node(layout: Layout, node: Placement, conf: str, depends_on: tuple[str, ...
     )
 
 
+def _sentinel_env(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
+    """What a data node's entrypoint needs to ask the Sentinels for the current master at start.
+
+    A restarted node then rejoins as a replica of that master instead of serving as a second one.
+    """
+    env = {
+        "REDIS_SENTINEL_HOSTS": ",".join(f"{s.ip}:26379" for s in layout.sentinels()),
+        "REDIS_MASTER_NAME": layout.settings.redis.master_name,
+    }
+    return env, {"REDIS_SENTINEL_PASSWORD": "${REDIS_SENTINEL_PASSWORD}"}
+
+
 def _replicated(layout: Layout) -> list[ContainerSpec]:
     nodes = layout.redis_nodes()
     master = nodes[0]
+    redis = layout.settings.redis
+    if redis.mode != "sentinel":  # standalone: one node, no replica to wait for
+        conf = render_redis_conf(ip=master.ip, replica_of=None, mode=redis.mode)
+        return [_node(layout, master, conf, ())]
+    sentinel_env = _sentinel_env(layout)
     specs = [
         _node(
             layout,
-            master,
-            render_redis_conf(ip=master.ip, replica_of=None, mode=layout.settings.redis.mode),
-            (),
-        )
-    ]
-    specs += [
-        _node(
-            layout,
             n,
-            render_redis_conf(ip=n.ip, replica_of=master.ip, mode="sentinel"),
-            (master.service,),
+            render_redis_conf(
+                ip=n.ip,
+                replica_of=None if n is master else master.ip,
+                mode=redis.mode,
+                settings=redis,
+            ),
+            () if n is master else (master.service,),
+            sentinel_env,
         )
-        for n in nodes[1:]
+        for n in nodes
     ]
     redis = layout.settings.redis
     for sentinel in layout.sentinels():

@@ -143,6 +143,9 @@ def app_environment(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
         "DATABASE_CONNECTION_LIMIT": str(app.pool_size),
         "DATABASE_TIMEOUT": str(app.database_timeout_ms),
         "DATABASE_RETRY_ATTEMPTS": str(app.database_retry_attempts),
+        # Job enqueue and session create wait for replicas (0 in standalone mode: none exist).
+        "REDIS_WAIT_REPLICAS": str(redis.app_wait_replicas),
+        "REDIS_WAIT_TIMEOUT": str(redis.wait_timeout_ms),
     }
     secret_env = {
         "REDIS_PASSWORD": "${REDIS_PASSWORD}",

@@ -68,6 +68,24 @@ class RedisSettings:
     parallel_syncs: int = 1
     master_name: str = "mymaster"
     cluster_node_timeout_ms: int = 5000
+    # A master refuses writes unless this many replicas acknowledged within the lag (seconds):
+    # a write then cannot land on a master that no replica follows (a demoted or cut-off one).
+    # Sentinel mode only; rendered into every data node, since any replica may become master.
+    min_replicas_to_write: int = 1
+    min_replicas_max_lag_s: int = 5
+    # Replicas that must confirm the app's durable writes (WAIT) and for how long (ms).
+    wait_replicas: int = 1
+    wait_timeout_ms: int = 1000
+
+    @property
+    def has_replicas(self) -> bool:
+        """Whether the mode keeps copies on other nodes (sentinel replicas, cluster replicas)."""
+        return self.mode != "standalone"
+
+    @property
+    def app_wait_replicas(self) -> int:
+        """``REDIS_WAIT_REPLICAS`` for the app: 0 in standalone mode, which has no replica."""
+        return self.wait_replicas if self.has_replicas else 0
 
 
 @dataclass(frozen=True)
@@ -146,7 +164,9 @@ class StackSettings:
 _KNOWN_KEYS: Final = (
     "redisMode", "redisReplicas", "sentinelCount", "sentinelQuorum", "sentinelDownAfterMs",
     "sentinelFailoverTimeoutMs", "sentinelParallelSyncs", "redisMasterName",
-    "clusterNodeTimeoutMs", "postgresUser", "postgresDatabase", "postgresHeadroom", "appEnv",
+    "clusterNodeTimeoutMs", "redisMinReplicasToWrite", "redisMinReplicasMaxLagS",
+    "redisWaitReplicas", "redisWaitTimeoutMs", "postgresUser", "postgresDatabase",
+    "postgresHeadroom", "appEnv",
     "appReplicas", "appWorkers", "databasePoolSize", "databaseTimeoutMs",
     "databaseRetryAttempts", "prometheusScrapeInterval", "prometheusRetention",
     "publishAddress", "publish", "appHostPort", "prometheusHostPort", "postgresHostPort",
@@ -157,9 +177,13 @@ _KNOWN_KEYS: Final = (
 def _redis(read: ConfigReader) -> RedisSettings:
     mode = cast(RedisMode, read.choice("redisMode", "sentinel", REDIS_MODES))
     sentinels = read.integer("sentinelCount", 3, minimum=1, maximum=9)
+    replicas = read.integer("redisReplicas", 1, minimum=0, maximum=8)
+    # Durability first: with a replica, a master refuses writes no replica follows and the app
+    # waits for one replica to confirm its durable writes (README "Durability and failover").
+    durable_default = 1 if replicas >= 1 else 0
     settings = RedisSettings(
         mode=mode,
-        replicas=read.integer("redisReplicas", 1, minimum=0, maximum=8),
+        replicas=replicas,
         sentinels=sentinels,
         quorum=read.integer("sentinelQuorum", 2, minimum=1, maximum=9),
         down_after_ms=read.integer("sentinelDownAfterMs", 5000, minimum=100, maximum=600_000),
@@ -171,6 +195,12 @@ def _redis(read: ConfigReader) -> RedisSettings:
         cluster_node_timeout_ms=read.integer(
             "clusterNodeTimeoutMs", 5000, minimum=500, maximum=600_000
         ),
+        min_replicas_to_write=read.integer(
+            "redisMinReplicasToWrite", durable_default, minimum=0, maximum=8
+        ),
+        min_replicas_max_lag_s=read.integer("redisMinReplicasMaxLagS", 5, minimum=1, maximum=600),
+        wait_replicas=read.integer("redisWaitReplicas", durable_default, minimum=0, maximum=8),
+        wait_timeout_ms=read.integer("redisWaitTimeoutMs", 1000, minimum=10, maximum=60_000),
     )
     if mode == "sentinel":
         # Replica and Sentinel settings only shape sentinel mode; the other modes ignore them,
@@ -185,6 +215,24 @@ def _redis(read: ConfigReader) -> RedisSettings:
             raise StackConfigError(
                 read.key("redisReplicas"), "sentinel mode needs a replica to fail over to", "2"
             )
+        # More than there are replicas and a master refuses every write (or WAIT always fails).
+        for key, value in (
+            ("redisMinReplicasToWrite", settings.min_replicas_to_write),
+            ("redisWaitReplicas", settings.wait_replicas),
+        ):
+            if value > settings.replicas:
+                raise StackConfigError(
+                    read.key(key),
+                    f"{value} exceeds redisReplicas {settings.replicas}",
+                    str(min(1, settings.replicas)),
+                )
+    elif mode == "cluster" and settings.wait_replicas > 1:
+        # The cluster has one replica per master (--cluster-replicas 1).
+        raise StackConfigError(
+            read.key("redisWaitReplicas"),
+            f"{settings.wait_replicas} exceeds the cluster's 1 replica per master",
+            "1",
+        )
     return settings
 
 

@@ -22,14 +22,26 @@ maxmemory-policy noeviction
 """
 
 
-def render_redis_conf(*, ip: str, replica_of: str | None, mode: str) -> str:
+def render_redis_conf(
+    *, ip: str, replica_of: str | None, mode: str, settings: RedisSettings | None = None
+) -> str:
     """A standalone/sentinel-mode data node; ``replica_of`` is the master IP for replicas.
 
     The mode line makes the file differ between modes, so the entrypoint remakes its writable copy
     when the stack switches mode (dropping a ``replicaof`` Sentinel wrote into the old copy).
+    ``settings`` (sentinel mode) adds ``min-replicas-to-write`` / ``min-replicas-max-lag`` to every
+    node, replicas too: a replica becomes master in a failover and must refuse writes no replica
+    follows from its first moment as master.
     """
     role = "replica" if replica_of else "master"
     lines = [_HEADER, f"# redisMode {mode}, {role}\n", _COMMON, f"replica-announce-ip {ip}\n"]
+    if settings is not None:
+        lines.append(
+            "# A master refuses writes unless enough replicas acknowledged within the lag (s):\n"
+            "# a master no replica follows (demoted, cut off, restarted alone) takes no writes.\n"
+            f"min-replicas-to-write {settings.min_replicas_to_write}\n"
+            f"min-replicas-max-lag {settings.min_replicas_max_lag_s}\n"
+        )
     if replica_of is not None:
         lines.append(f"replicaof {replica_of} 6379\nreplica-read-only yes\n")
     return "".join(lines)

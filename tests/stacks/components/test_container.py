@@ -13,6 +13,7 @@ APP_COMMON = {
     "DATABASE_CONNECTION_LIMIT": "5",
     "DATABASE_TIMEOUT": "10000",
     "DATABASE_RETRY_ATTEMPTS": "10",
+    "REDIS_WAIT_TIMEOUT": "1000",
     "REDIS_PASSWORD": "redis-pw-1",
     "METRICS_TOKEN": "metrics-token-4",
     "DATABASE_URL": (
@@ -36,6 +37,7 @@ def test_app_env_in_sentinel_mode_is_exactly_the_contract(program: Program) -> N
         "REDIS_SENTINEL_HOSTS": "172.28.10.20:26379,172.28.10.21:26379,172.28.10.22:26379",
         "REDIS_MASTER_NAME": "mymaster",
         "REDIS_SENTINEL_PASSWORD": "sentinel-pw-2",
+        "REDIS_WAIT_REPLICAS": "1",
     }
     for name in ("ha-dev-app-0", "ha-dev-app-1", "ha-dev-worker-0"):
         assert _env(declared, name) == expected, name
@@ -51,6 +53,7 @@ def test_app_env_in_standalone_and_cluster_modes(program: Program) -> None:
         "REDIS_MODE": "standalone",
         "REDIS_CLUSTER_ENABLED": "false",
         "REDIS_URL": "redis://172.28.10.10:6379/0",
+        "REDIS_WAIT_REPLICAS": "0",  # no replica to wait for
     }
     cluster = _env(program("dev", "cluster"), "ha-dev-worker-0")
     assert cluster == {
@@ -59,6 +62,7 @@ def test_app_env_in_standalone_and_cluster_modes(program: Program) -> None:
         "REDIS_MODE": "cluster",
         "REDIS_CLUSTER_ENABLED": "true",
         "REDIS_CLUSTER_NODES": ",".join(f"172.28.10.{30 + i}:6379" for i in range(6)),
+        "REDIS_WAIT_REPLICAS": "1",
     }
 
 
@@ -78,6 +82,10 @@ def test_service_env_wiring(program: Program) -> None:
     assert _env(declared, "ha-dev-redis-1") == {
         "REDIS_PASSWORD": "redis-pw-1",
         "REDISCLI_AUTH": "redis-pw-1",
+        # The entrypoint asks the Sentinels for the current master before it starts.
+        "REDIS_SENTINEL_HOSTS": "172.28.10.20:26379,172.28.10.21:26379,172.28.10.22:26379",
+        "REDIS_MASTER_NAME": "mymaster",
+        "REDIS_SENTINEL_PASSWORD": "sentinel-pw-2",
     }
     assert _env(declared, "ha-dev-sentinel-0") == {
         "REDIS_PASSWORD": "redis-pw-1",

@@ -92,6 +92,12 @@ def test_cli_strings_and_yaml_scalars_read_the_same() -> None:
         ("prometheusScrapeInterval", "15", "15s"),
         ("buildImages", "yes", "true"),
         ("redisMasterName", "my master", "mymaster"),
+        ("redisMinReplicasToWrite", "-1", "1"),
+        ("redisMinReplicasToWrite", "2", "1"),  # exceeds redisReplicas 1
+        ("redisMinReplicasMaxLagS", "0", "5"),
+        ("redisMinReplicasMaxLagS", "2.5", "5"),
+        ("redisWaitReplicas", "2", "1"),  # exceeds redisReplicas 1
+        ("redisWaitTimeoutMs", "0", "1000"),
     ],
 )
 def test_bad_values_name_the_key_and_a_good_value(key: str, value: object, example: str) -> None:
@@ -101,6 +107,36 @@ def test_bad_values_name_the_key_and_a_good_value(key: str, value: object, examp
     assert caught.value.example == example
     assert f"pulumi config set {key} {example}" in str(caught.value)
     assert isinstance(caught.value, ValueError)
+
+
+def test_durability_defaults_put_durability_first() -> None:
+    redis = load_settings("dev", {}).redis
+    assert (redis.min_replicas_to_write, redis.wait_replicas, redis.app_wait_replicas) == (1, 1, 1)
+    assert redis.min_replicas_max_lag_s >= 1
+    dev, prod = stack_settings("dev").redis, stack_settings("prod").redis
+    assert (dev.replicas, dev.min_replicas_to_write, dev.min_replicas_max_lag_s) == (1, 1, 2)
+    # Prod has a spare replica: one may fail and the master still takes writes.
+    assert (prod.replicas, prod.min_replicas_to_write, prod.min_replicas_max_lag_s) == (2, 1, 5)
+    assert dev.wait_replicas == prod.wait_replicas == 1
+
+
+def test_durability_settings_follow_the_replica_count() -> None:
+    two = load_settings(
+        "dev", {"ha-stack:redisReplicas": 2, "ha-stack:redisMinReplicasToWrite": 2,
+                "ha-stack:redisWaitReplicas": 2},
+    ).redis  # fmt: skip
+    assert (two.min_replicas_to_write, two.wait_replicas) == (2, 2)
+    with pytest.raises(StackConfigError, match="exceeds redisReplicas 2") as caught:
+        load_settings("dev", {"ha-stack:redisReplicas": 2, "ha-stack:redisWaitReplicas": 3})
+    assert caught.value.key == "ha-stack:redisWaitReplicas"
+    # Standalone has no replica: it waits for none, whatever the sentinel-mode settings say.
+    standalone = load_settings("dev", {"ha-stack:redisMode": "standalone",
+                                       "ha-stack:redisWaitReplicas": 1}).redis  # fmt: skip
+    assert standalone.app_wait_replicas == 0
+    with pytest.raises(StackConfigError, match="1 replica per master") as caught:
+        load_settings("dev", {"ha-stack:redisMode": "cluster", "ha-stack:redisReplicas": 2,
+                              "ha-stack:redisWaitReplicas": 2})  # fmt: skip
+    assert caught.value.example == "1"
 
 
 def test_unknown_keys_are_refused_and_other_projects_ignored() -> None:

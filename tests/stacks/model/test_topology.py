@@ -102,3 +102,28 @@ def test_config_digest_label_follows_the_config_files() -> None:
     assert again.labels == sentinel.labels
     changed = stack_topology("dev", {"ha-stack:sentinelDownAfterMs": 3000}).container("sentinel-0")
     assert changed.labels != sentinel.labels
+
+
+def test_sentinel_data_nodes_refuse_writes_no_replica_follows() -> None:
+    # Every data node, replicas too: a replica becomes master in a failover.
+    topology = stack_topology("prod")
+    for service in ("redis-0", "redis-1", "redis-2"):
+        spec = topology.container(service)
+        conf = spec.files["/etc/redis/redis.conf"].content
+        assert "\nmin-replicas-to-write 1\n" in conf
+        assert "\nmin-replicas-max-lag 5\n" in conf
+        # The entrypoint asks the Sentinels for the current master before it starts.
+        assert spec.env["REDIS_SENTINEL_HOSTS"] == topology.endpoints["redisSentinelHosts"]
+        assert spec.env["REDIS_MASTER_NAME"] == "mymaster"
+        assert spec.secret_env["REDIS_SENTINEL_PASSWORD"] == "${REDIS_SENTINEL_PASSWORD}"
+    standalone = stack_topology("prod", {"ha-stack:redisMode": "standalone"}).container("redis-0")
+    assert "min-replicas" not in standalone.files["/etc/redis/redis.conf"].content
+    assert "REDIS_SENTINEL_HOSTS" not in standalone.env
+
+
+@pytest.mark.parametrize(
+    ("mode", "wait"), [("sentinel", "1"), ("cluster", "1"), ("standalone", "0")]
+)
+def test_app_waits_for_a_replica_where_one_exists(mode: str, wait: str) -> None:
+    app = stack_topology("dev", {"ha-stack:redisMode": mode}).container("app-0")
+    assert (app.env["REDIS_WAIT_REPLICAS"], app.env["REDIS_WAIT_TIMEOUT"]) == (wait, "1000")

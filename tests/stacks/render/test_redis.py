@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import redis
 
 from stacks.model import stack_topology
@@ -105,3 +106,15 @@ def test_sentinel_runs_the_rendered_config_and_monitors_by_ip(tmp_path: Path) ->
         assert client.execute_command(*get) == {  # type: ignore[no-untyped-call]
             "resolve-hostnames": "no"
         }
+
+
+def test_a_master_without_its_replica_refuses_writes(tmp_path: Path) -> None:
+    # redis-0's rendered config alone (its replica is not running): NOREPLICAS, reads still work.
+    conf = tmp_path / "redis.conf"
+    conf.write_text(rendered_files(stack_topology("dev"))["redis/redis-0.conf"])
+    with _running(shutil.which("redis-server") or "redis-server", conf, tmp_path) as client:
+        assert client.config_get("min-replicas-to-write") == {"min-replicas-to-write": "1"}
+        assert client.config_get("min-replicas-max-lag") == {"min-replicas-max-lag": "2"}
+        with pytest.raises(redis.ResponseError, match="NOREPLICAS"):
+            client.set("k", "v")
+        assert client.get("k") is None

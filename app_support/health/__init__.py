@@ -2,7 +2,8 @@
 
 `HealthService` holds the checks (a check is a sync or async callable with no arguments returning
 {"status": "healthy" | "degraded" | "unhealthy", <fields>}; raising means unhealthy) and answers
-/api/health, /api/health/ready, /api/health/detailed and /api/system/health. Adapters:
+/api/health, /api/health/ready, /api/health/detailed and /api/system/health through its HTTP face
+`HealthHTTP` (app_support.health.http). Adapters:
 `app_support.health.asgi.HealthMiddleware` and `app_support.health.wsgi.HealthWSGIMiddleware`.
 
     health = HealthService.from_env()                  # APP_ENV, APP_VERSION, METRICS_TOKEN
@@ -15,18 +16,18 @@
 from .breaker import BreakerState, CircuitBreaker
 from .check import Check, CheckFunc, CheckResult
 from .dependencies import pool_threshold, queue_block
-from .report import HEALTH_JSON
-from .sanitize import sanitize_error
-from .service import (
+from .http import (
     DETAILED_PATH,
     HEALTH_PATHS,
     LIVENESS_PATH,
     READINESS_PATH,
     SYSTEM_PATH,
+    HealthHTTP,
     HealthResponse,
-    HealthService,
-    Lifecycle,
 )
+from .report import HEALTH_JSON
+from .sanitize import sanitize_error
+from .service import Evaluation, HealthService, Lifecycle, View
 from .settings import HealthConfigError, HealthSettings
 from .status import Status, http_status
 from .system import cpu_check, disk_check, memory_check
@@ -43,12 +44,15 @@ __all__ = [
     "CheckFunc",
     "CheckResult",
     "CircuitBreaker",
+    "Evaluation",
     "HealthConfigError",
+    "HealthHTTP",
     "HealthResponse",
     "HealthService",
     "HealthSettings",
     "Lifecycle",
     "Status",
+    "View",
     "cpu_check",
     "disk_check",
     "http_status",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from .http import HealthHTTP
 from .service import HealthService
 
 __all__ = ["ASGIApp", "HealthMiddleware"]
@@ -47,14 +48,15 @@ class HealthMiddleware:
     def __init__(self, app: ASGIApp | None = None, *, service: HealthService) -> None:
         self.app = app
         self.service = service
+        self.http = HealthHTTP(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
             return
         path = _route_path(scope) if scope["type"] == "http" else ""
-        if path and self.service.handles(path):
-            response = await self.service.respond(
+        if path and self.http.handles(path):
+            response = await self.http.respond(
                 path,
                 method=scope.get("method", "GET"),
                 accept=_header(scope, b"accept"),

@@ -1,48 +1,31 @@
-"""The framework-free core: checks, lifecycle and the four endpoints as (status, type, body)."""
+"""The framework-free core: the registry of checks, the lifecycle and the evaluation of a view.
+
+The HTTP face (paths, detail hiding, bodies) is `app_support.health.http.HealthHTTP`.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from app_support.tokens import bearer_token_matches
 
 from .check import Check, CheckFunc, CheckResult, Section
 from .dependencies import QueueStats, Transform, pool_threshold, queue_block
-from .report import (
-    HEALTH_JSON,
-    IETF_STATUS,
-    PlanRenderer,
-    compact_json,
-    health_json_report,
-    overall_status,
-)
-from .request import prefers_health_json
+from .report import overall_status
 from .runner import CheckRunner
 from .settings import HealthSettings
-from .status import Status, http_status
+from .status import Status
 from .system import cpu_check, disk_check, memory_check
 
-__all__ = [
-    "DETAILED_PATH",
-    "HEALTH_PATHS",
-    "LIVENESS_PATH",
-    "READINESS_PATH",
-    "SYSTEM_PATH",
-    "HealthResponse",
-    "HealthService",
-    "Lifecycle",
-]
+__all__ = ["Evaluation", "HealthService", "Lifecycle", "View"]
 
-LIVENESS_PATH = "/api/health"
-READINESS_PATH = "/api/health/ready"
-DETAILED_PATH = "/api/health/detailed"
-SYSTEM_PATH = "/api/system/health"
-HEALTH_PATHS = frozenset({LIVENESS_PATH, READINESS_PATH, DETAILED_PATH, SYSTEM_PATH})
+# What a caller asks for: liveness (no I/O), readiness (critical checks), detailed (all checks),
+# system (the system section only).
+View = Literal["liveness", "readiness", "detailed", "system"]
 
 
 class Lifecycle(StrEnum):
@@ -52,25 +35,21 @@ class Lifecycle(StrEnum):
 
 
 @dataclass(frozen=True)
-class HealthResponse:
-    """What an adapter sends: HTTP status, content type and body bytes."""
+class Evaluation:
+    """The checks a view ran, their results, the combined status and extra report fields."""
 
-    status_code: int
-    content_type: str
-    body: bytes
-    headers: tuple[tuple[str, str], ...] = field(default=(("cache-control", "no-store"),))
-
-
-def _json(status_code: int, payload: Mapping[str, object], content_type: str) -> HealthResponse:
-    return HealthResponse(status_code, content_type, compact_json(payload).encode())
+    checks: tuple[Check, ...]
+    results: Mapping[str, CheckResult]
+    status: Status
+    extra: Mapping[str, object] = field(default_factory=dict)
 
 
 class HealthService:
     """The health endpoints of one app, shared by the ASGI and WSGI adapters.
 
     System checks (memory, CPU, disk) are registered unless `system_checks=False`; add the
-    app's dependencies with `add_check` or the `add_*_check` helpers. Readiness answers 503 until
-    `mark_started()` and again after `mark_draining()`. Not thread-safe: call `respond` from one
+    app's dependencies with `add_check` or the `add_*_check` helpers. Readiness is unhealthy until
+    `mark_started()` and again after `mark_draining()`. Not thread-safe: call `evaluate` from one
     event loop (the WSGI adapter runs it on a background loop for that reason).
     """
 
@@ -87,7 +66,6 @@ class HealthService:
         self._clock = clock
         self._started_at = clock()
         self.runner = CheckRunner(self.settings, clock=clock)
-        self._renderers: dict[str, PlanRenderer] = {}
         if system_checks:
             s = self.settings
             self.add_check(
@@ -201,82 +179,30 @@ class HealthService:
             return True
         return bearer_token_matches(authorization, self.settings.metrics_token)
 
-    @staticmethod
-    def handles(path: str) -> bool:
-        """Whether `path` is one of the four health endpoints (a trailing slash is accepted)."""
-        return (path.rstrip("/") or "/") in HEALTH_PATHS
+    @property
+    def uptime(self) -> float:
+        """Seconds since the service was built."""
+        return self._clock() - self._started_at
 
-    async def respond(
-        self,
-        path: str,
-        *,
-        method: str = "GET",
-        accept: str | None = None,
-        authorization: str | None = None,
-    ) -> HealthResponse | None:
-        """The response for `path`, or None when `path` is not a health endpoint."""
-        if not self.handles(path):
-            return None
-        path = path.rstrip("/")
-        if method not in ("GET", "HEAD"):
-            return HealthResponse(
-                405,
-                "text/plain",
-                b"Method Not Allowed",
-                (("allow", "GET, HEAD"), ("cache-control", "no-store")),
-            )
-        # Decided before any check runs: an anonymous caller cannot learn from timing either.
-        details = self.authorised(authorization)
-        health_json = prefers_health_json(accept)
-        if path == LIVENESS_PATH:
-            return self._render(path, [], {}, Status.HEALTHY, details, health_json)
-        if path == READINESS_PATH:
-            return await self._readiness(details, health_json)
-        section = "system" if path == SYSTEM_PATH else None
-        checks = [c for c in self._checks if section is None or c.section == section]
+    async def evaluate(self, view: View) -> Evaluation:
+        """Run the checks `view` asks for and combine them (see `View`); never raises for a check.
+
+        Readiness is unhealthy without running anything until `mark_started()` and again after
+        `mark_draining()`; otherwise it asks the critical checks only.
+        """
+        if view == "liveness":
+            return Evaluation((), {}, Status.HEALTHY)
+        if view == "readiness":
+            return await self._readiness()
+        section = "system" if view == "system" else None
+        checks = tuple(c for c in self._checks if section is None or c.section == section)
         results = await self.runner.run(checks)
-        status = overall_status(checks, results)
-        return self._render(path, checks, results, status, details, health_json)
+        return Evaluation(checks, results, overall_status(checks, results))
 
-    async def _readiness(self, details: bool, health_json: bool) -> HealthResponse:
-        extra = {"lifecycle": self.lifecycle.value} if details else {}
+    async def _readiness(self) -> Evaluation:
+        extra = {"lifecycle": self.lifecycle.value}
         if self.lifecycle is not Lifecycle.STARTED:
-            return self._render(
-                READINESS_PATH, [], {}, Status.UNHEALTHY, details, health_json, extra
-            )
-        checks = [c for c in self._checks if c.critical]
+            return Evaluation((), {}, Status.UNHEALTHY, extra)
+        checks = tuple(c for c in self._checks if c.critical)
         results = await self.runner.run(checks)
-        status = overall_status(checks, results)
-        return self._render(READINESS_PATH, checks, results, status, details, health_json, extra)
-
-    def _render(
-        self,
-        path: str,
-        checks: list[Check],
-        results: Mapping[str, CheckResult],
-        status: Status,
-        details: bool,
-        health_json: bool,
-        extra: Mapping[str, object] | None = None,
-    ) -> HealthResponse:
-        code = http_status(status)
-        if not details:
-            short = IETF_STATUS[status] if health_json else status.value
-            return _json(
-                code, {"status": short}, HEALTH_JSON if health_json else "application/json"
-            )
-        now, uptime = datetime.now(UTC), self._clock() - self._started_at
-        version = self.settings.version
-        if health_json:
-            payload = health_json_report(
-                checks=checks, results=results, status=status, now=now, version=version,
-                uptime=uptime,
-            )  # fmt: skip
-            payload.update(extra or {})
-            return _json(code, payload, HEALTH_JSON)
-        renderer = self._renderers.setdefault(path, PlanRenderer())
-        body = renderer.render(
-            checks=checks, results=results, status=status, now=now, version=version,
-            uptime=uptime, extra=extra,
-        )  # fmt: skip
-        return HealthResponse(code, "application/json", body)
+        return Evaluation(checks, results, overall_status(checks, results), extra)

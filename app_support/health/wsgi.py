@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from .http import HealthHTTP
 from .loop_thread import LoopThread
 from .service import HealthService
 
@@ -37,6 +38,7 @@ class HealthWSGIMiddleware:
     ) -> None:
         self.app = app
         self.service = service
+        self.http = HealthHTTP(service)
         self.loop = LoopThread()
         # The core answers within its deadline; the margin covers a busy machine.
         self._timeout = service.settings.deadline + 5.0
@@ -45,10 +47,10 @@ class HealthWSGIMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", "")) or "/"
-        if not self.service.handles(path):
+        if not self.http.handles(path):
             return self._fallback(environ, start_response)
         method = str(environ.get("REQUEST_METHOD", "GET"))
-        coro = self.service.respond(
+        coro = self.http.respond(
             path,
             method=method,
             accept=environ.get("HTTP_ACCEPT"),

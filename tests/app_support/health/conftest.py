@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 
-from app_support.health import HealthService, HealthSettings
+from app_support.health import HealthHTTP, HealthResponse, HealthService, HealthSettings
+
+_FACES: weakref.WeakKeyDictionary[HealthService, HealthHTTP] = weakref.WeakKeyDictionary()
+
+
+async def respond(
+    service: HealthService, path: str, **request: str | None
+) -> HealthResponse | None:
+    """`path` through the service's HTTP face (one face per service, as an adapter keeps one)."""
+    face = _FACES.get(service)
+    if face is None:
+        face = _FACES[service] = HealthHTTP(service)
+    return await face.respond(path, **request)  # type: ignore[arg-type]
 
 
 class FakeClock:

@@ -23,6 +23,8 @@ from app_support.postgres import (
 )
 from tests.servers.postgres_server import PostgresServer
 
+from .conftest import respond
+
 
 def settings_for(server: PostgresServer, name: str) -> DatabaseSettings:
     settings = DatabaseSettings.from_env(server.environ, application_name=name)
@@ -32,7 +34,7 @@ def settings_for(server: PostgresServer, name: str) -> DatabaseSettings:
 
 
 async def detailed(service: HealthService, path: str = "/api/health/detailed") -> tuple[int, Any]:
-    response = await service.respond(path)
+    response = await respond(service, path)
     assert response is not None
     return response.status_code, json.loads(response.body)
 
@@ -81,8 +83,8 @@ async def test_database_down_fails_readiness_without_leaking_secrets(
         service.add_database_check(functools.partial(async_database_health, pool))
         postgres_server.stop()
         try:
-            response = await service.respond("/api/health/ready")
-            liveness = await service.respond("/api/health")
+            response = await respond(service, "/api/health/ready")
+            liveness = await respond(service, "/api/health")
         finally:
             postgres_server.start()
         assert response is not None

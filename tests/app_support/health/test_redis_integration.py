@@ -27,6 +27,8 @@ from app_support.redis import (
 )
 from tests.servers.redis_nodes import RedisDeployment
 
+from .conftest import respond
+
 
 @pytest.fixture
 async def client(redis_standalone: RedisDeployment) -> AsyncIterator[AsyncRedisClient]:
@@ -36,7 +38,7 @@ async def client(redis_standalone: RedisDeployment) -> AsyncIterator[AsyncRedisC
 
 
 async def detailed(service: HealthService) -> tuple[int, dict[str, Any]]:
-    response = await service.respond("/api/health/detailed")
+    response = await respond(service, "/api/health/detailed")
     assert response is not None
     body: dict[str, Any] = json.loads(response.body)
     return response.status_code, body
@@ -129,7 +131,7 @@ async def test_a_hung_redis_times_out_then_opens_the_breaker(
         redis = body["services"]["redis"]
         assert (code, redis["status"], redis["circuit"]) == (200, "degraded", "open")
         assert check.calls == 2
-        liveness = await service.respond("/api/health")
+        liveness = await respond(service, "/api/health")
         assert liveness is not None
         assert liveness.status_code == 200
     finally:
@@ -141,7 +143,7 @@ async def test_a_hung_redis_times_out_then_opens_the_breaker(
         if body["services"]["redis"]["status"] == "healthy" or time.monotonic() > deadline:
             break
     assert (code, body["services"]["redis"]["status"]) == (200, "healthy")
-    ready = await service.respond("/api/health/ready")
+    ready = await respond(service, "/api/health/ready")
     assert ready is not None
     assert ready.status_code == 200
     service.close()

@@ -13,6 +13,8 @@ import pytest
 from app_support.health import HEALTH_JSON, HealthService
 from app_support.health.request import bearer_token_matches, prefers_health_json
 
+from .conftest import respond
+
 # Copied from ../shared/plan/infrastructure-plan.md, "Enhanced Health Check Response".
 PLAN_EXAMPLE = json.loads("""
 {
@@ -96,7 +98,7 @@ async def test_every_plan_field_is_there_with_the_plan_type(
     make_service: Callable[..., HealthService],
 ) -> None:
     service = plan_service(make_service)
-    response = await service.respond("/api/health/detailed")
+    response = await respond(service, "/api/health/detailed")
     assert response is not None
     assert (response.status_code, response.content_type) == (200, "application/json")
     report = json.loads(response.body)
@@ -125,8 +127,8 @@ async def test_health_json_when_the_client_asks_for_it(
 ) -> None:
     service = plan_service(make_service)
     service.add_check("search", lambda: {"status": "unhealthy", "error": "index missing"})
-    response = await service.respond(
-        "/api/health/detailed", accept="application/health+json, application/json;q=0.5"
+    response = await respond(
+        service, "/api/health/detailed", accept="application/health+json, application/json;q=0.5"
     )
     assert response is not None
     assert response.content_type == HEALTH_JSON
@@ -190,9 +192,9 @@ async def test_cached_sections_keep_a_current_timestamp(
     make_service: Callable[..., HealthService],
 ) -> None:
     service = plan_service(make_service)
-    first = await service.respond("/api/health/detailed")
+    first = await respond(service, "/api/health/detailed")
     await asyncio.sleep(0.01)
-    second = await service.respond("/api/health/detailed")
+    second = await respond(service, "/api/health/detailed")
     assert first is not None
     assert second is not None
     one, two = json.loads(first.body), json.loads(second.body)

@@ -8,13 +8,13 @@ from collections.abc import Callable
 
 from app_support.health import HealthService
 
-from .conftest import CountingCheck, CountingSyncCheck, FakeClock
+from .conftest import CountingCheck, CountingSyncCheck, FakeClock, respond
 
 DETAILED = "/api/health/detailed"
 
 
 async def detailed(service: HealthService) -> dict[str, object]:
-    response = await service.respond(DETAILED)
+    response = await respond(service, DETAILED)
     assert response is not None
     body: dict[str, object] = json.loads(response.body)
     return body
@@ -114,7 +114,7 @@ async def test_a_check_over_its_timeout_is_unhealthy(
     check = CountingCheck()
     check.delay = 5
     service.add_check("database", check, critical=True, timeout=0.05)
-    response = await service.respond(DETAILED)
+    response = await respond(service, DETAILED)
     assert response is not None
     assert response.status_code == 503
     database = block(json.loads(response.body), "database")
@@ -154,7 +154,7 @@ async def test_no_result_yet_within_the_deadline_is_unhealthy(
     check = CountingCheck()
     check.delay = 0.5
     service.add_check("database", check, critical=True)
-    response = await service.respond(DETAILED)
+    response = await respond(service, DETAILED)
     assert response is not None
     assert response.status_code == 503
     database = block(json.loads(response.body), "database")
@@ -171,7 +171,7 @@ async def test_raising_is_unhealthy_with_a_sanitised_error(
     service.add_check("database", check, critical=True)
     service.add_check("redis", lambda: {"status": "healthy", "error": "redis://:pw@x failed"})
     service.add_check("odd", lambda: ["not", "a", "mapping"])  # type: ignore[arg-type, return-value]
-    response = await service.respond(DETAILED)
+    response = await respond(service, DETAILED)
     assert response is not None
     assert b"s3cret" not in response.body
     assert b"db:5432" not in response.body
@@ -191,7 +191,7 @@ async def test_breaker_opens_reports_degraded_and_recovers(
     check.error = ConnectionRefusedError("refused")
     service.add_check("redis", check, critical=True)
 
-    first = await service.respond(DETAILED)
+    first = await respond(service, DETAILED)
     assert first is not None
     assert first.status_code == 503
     clock.advance(1.5)
@@ -199,13 +199,13 @@ async def test_breaker_opens_reports_degraded_and_recovers(
     assert check.calls == 2  # second consecutive failure: the breaker opens
 
     clock.advance(1.5)  # past the failure TTL, inside the cool-down: no probe
-    response = await service.respond(DETAILED)
+    response = await respond(service, DETAILED)
     assert response is not None
     redis = block(json.loads(response.body), "redis")
     assert (response.status_code, redis["status"], redis["circuit"]) == (200, "degraded", "open")
     assert "refused" in str(redis["error"])
     assert check.calls == 2
-    liveness = await service.respond("/api/health")
+    liveness = await respond(service, "/api/health")
     assert liveness is not None
     assert liveness.status_code == 200
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from app_support.health import HealthService
 
-from .conftest import CountingCheck
+from .conftest import CountingCheck, respond
 
 
 async def get(
@@ -18,7 +18,7 @@ async def get(
     accept: str | None = None,
     authorization: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    response = await service.respond(path, accept=accept, authorization=authorization)
+    response = await respond(service, path, accept=accept, authorization=authorization)
     assert response is not None
     body: dict[str, Any] = json.loads(response.body) if response.body else {}
     return response.status_code, body
@@ -94,12 +94,12 @@ async def test_development_shows_details_to_everyone(
 
 async def test_routing(make_service: Callable[..., HealthService]) -> None:
     service = make_service()
-    assert await service.respond("/api/other") is None
-    assert await service.respond("/") is None
-    trailing = await service.respond("/api/health/")
+    assert await respond(service, "/api/other") is None
+    assert await respond(service, "/") is None
+    trailing = await respond(service, "/api/health/")
     assert trailing is not None
     assert trailing.status_code == 200
-    post = await service.respond("/api/health", method="POST")
+    post = await respond(service, "/api/health", method="POST")
     assert post is not None
     assert (post.status_code, dict(post.headers)["allow"]) == (405, "GET, HEAD")
 

@@ -9,7 +9,7 @@ import pytest
 from app_support.health import HealthService, Status, http_status
 from app_support.health.status import parse_status, worst
 
-from .conftest import CountingCheck
+from .conftest import CountingCheck, respond
 
 
 def test_parse_status_accepts_the_three_names() -> None:
@@ -51,7 +51,7 @@ async def test_detailed_status_and_code(
     service = make_service()
     service.add_check("database", CountingCheck({"status": critical_status}), critical=True)
     service.add_check("queues.import", CountingCheck({"status": optional_status}))
-    response = await service.respond("/api/health/detailed")
+    response = await respond(service, "/api/health/detailed")
     assert response is not None
     assert response.status_code == code
     assert f'"status":"{expected}"'.encode() in response.body

@@ -7,6 +7,9 @@
 - ``sample-csv N``: print a generated sales CSV of N rows (demo data).
 - ``add-user NAME``: create a user (or reset their password), reading the password from stdin,
   e.g. ``printf '%s' "$PASSWORD" | python -m reference_app add-user alice``.
+
+Every setting is read before anything starts; a bad one ends the command with one line naming
+the variable and a good value (exit status 78, EX_CONFIG), not a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +23,11 @@ from collections.abc import Sequence
 
 import uvicorn
 
-from app_support.metrics import MetricsEndpoint, start_metrics_server
+from app_support.env import ConfigError
+from app_support.health import HealthSettings
+from app_support.metrics import MetricsEndpoint, MetricsSettings, start_metrics_server
+from app_support.postgres import DatabaseSettings
+from app_support.redis import RedisConfigError, RedisSettings
 from reference_app.config import AppConfig
 from reference_app.sample_data import sales_csv
 from reference_app.services import open_services
@@ -31,6 +38,11 @@ from reference_app.worker import Worker
 __all__ = ["main"]
 
 log = logging.getLogger("reference_app")
+
+# Every config error of app_support and the app (RedisConfigError shares the wording but not yet
+# the base class).
+CONFIG_ERRORS = (ConfigError, RedisConfigError)
+EX_CONFIG = 78  # sysexits.h: configuration error
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,23 +69,37 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if args.command == "web":
-        return _web()
-    if args.command == "worker":
-        overrides = {} if args.job_lease is None else {"job_lease": args.job_lease}
-        return asyncio.run(_worker(AppConfig.from_env(**overrides)))
-    if args.command == "migrate":
-        return asyncio.run(_migrate())
     if args.command == "sample-csv":
         sys.stdout.buffer.write(sales_csv(args.rows))
         return 0
+    try:
+        lease = getattr(args, "job_lease", None)
+        overrides = {} if lease is None else {"job_lease": lease}
+        config = AppConfig.from_env(**overrides)
+        _check_settings()
+    except CONFIG_ERRORS as exc:
+        # One line an operator reads in `docker logs`: the message names the variable.
+        print(f"python -m reference_app {args.command}: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    if args.command == "web":
+        return _web(config)
+    if args.command == "worker":
+        return asyncio.run(_worker(config))
+    if args.command == "migrate":
+        return asyncio.run(_migrate(config))
     password = sys.stdin.read().rstrip("\n")
-    return asyncio.run(_add_user(args.username, password))
+    return asyncio.run(_add_user(config, args.username, password))
 
 
-def _web() -> int:
+def _check_settings() -> None:
+    """Read every settings reader the services use (no I/O), so a bad variable stops here."""
+    RedisSettings.from_env()
+    DatabaseSettings.from_env()
+    MetricsSettings.from_env()
+    HealthSettings.from_env()
 
-    config = AppConfig.from_env()
+
+def _web(config: AppConfig) -> int:
     uvicorn.run(
         create_app(config),
         host="0.0.0.0",  # noqa: S104 - the container's port is published to the load balancer
@@ -85,7 +111,6 @@ def _web() -> int:
 
 
 async def _worker(config: AppConfig) -> int:
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -102,17 +127,15 @@ async def _worker(config: AppConfig) -> int:
     return 0
 
 
-async def _migrate() -> int:
-
-    async with open_services(AppConfig.from_env(), role="migrate"):
+async def _migrate(config: AppConfig) -> int:
+    async with open_services(config, role="migrate"):
         log.info("schema is up to date")
     return 0
 
 
-async def _add_user(username: str, password: str) -> int:
-
+async def _add_user(config: AppConfig, username: str, password: str) -> int:
     async with (
-        open_services(AppConfig.from_env(), role="admin") as services,
+        open_services(config, role="admin") as services,
         services.database.connection() as conn,
     ):
         user = await create_user(conn, username, password)

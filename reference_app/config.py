@@ -8,24 +8,26 @@ embedding code can tighten limits without new variables.
 
 from __future__ import annotations
 
-import os
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import limits
 
+from app_support.app_env import check_environment, read_app_env
+from app_support.env import ConfigError, Env, check_count
+
 __all__ = ["AppConfig", "AppConfigError"]
 
-_ENVIRONMENTS = ("development", "production")
 
-
-class AppConfigError(ValueError):
+class AppConfigError(ConfigError):
     """A setting of the reference app has a bad value; the message names it with an example."""
 
 
 def _positive(name: str, value: float, example: str) -> None:
-    if not value > 0:
-        raise AppConfigError(f"{name} must be more than 0 (example: {name}={example}), got {value}")
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value > 0):
+        raise AppConfigError(name, f"{value!r} is not a finite number above 0", example)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,34 +60,25 @@ class AppConfig:
     stalled_after: float = 300.0
 
     def __post_init__(self) -> None:
-        if self.environment not in _ENVIRONMENTS:
-            raise AppConfigError(
-                f"APP_ENV must be one of {', '.join(_ENVIRONMENTS)} (example: APP_ENV=production),"
-                f" got {self.environment!r}"
-            )
-        if not 0 < self.port < 65536:
-            raise AppConfigError(
-                f"PORT must be a TCP port 1-65535 (example: PORT=8000), got {self.port}"
-            )
+        object.__setattr__(
+            self, "environment", check_environment(self.environment, error=AppConfigError)
+        )
+        check_count("PORT", self.port, example=8000, minimum=1, maximum=65535, error=AppConfigError)
         _positive("max_upload_bytes", self.max_upload_bytes, "10485760")
         _positive("session_ttl", self.session_ttl, "28800")
         for name in ("sign_in_limit", "upload_limit"):
             try:
                 limits.parse(getattr(self, name))
             except ValueError:
-                raise AppConfigError(
-                    f"{name} must be a rate like '10/minute' (example: {name}='10/minute'),"
-                    f" got {getattr(self, name)!r}"
-                ) from None
+                problem = f"{getattr(self, name)!r} is not a rate like '10/minute'"
+                raise AppConfigError(name, problem, "'10/minute'") from None
         _positive("analytics_cache_ttl", self.analytics_cache_ttl, "300")
         _positive("job_lease", self.job_lease, "30")
         _positive("max_attempts", self.max_attempts, "5")
         _positive("stalled_after", self.stalled_after, "300")
         if not self.session_cookie.isidentifier():
-            raise AppConfigError(
-                f"session_cookie must be a plain name (example: session_cookie='session'),"
-                f" got {self.session_cookie!r}"
-            )
+            problem = f"{self.session_cookie!r} is not a plain name"
+            raise AppConfigError("session_cookie", problem, "'session'")
 
     @property
     def secure_cookies(self) -> bool:
@@ -93,17 +86,14 @@ class AppConfig:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> AppConfig:
-        """``APP_ENV`` and ``PORT`` from ``environ`` (default ``os.environ``), plus ``overrides``.
+        """``APP_ENV`` (any case) and ``PORT`` from ``environ`` (default ``os.environ``), plus
+        ``overrides``, read through the environment layer (app_support.env).
 
         Raises AppConfigError naming the variable when a value is bad.
         """
-        env = os.environ if environ is None else environ
-        port_text = env.get("PORT") or "8000"
-        if not port_text.isdigit():
-            raise AppConfigError(f"PORT must be a number (example: PORT=8000), got {port_text!r}")
         values: dict[str, object] = {
-            "environment": env.get("APP_ENV") or "development",
-            "port": int(port_text),
+            "environment": read_app_env(environ, error=AppConfigError).environment,
+            "port": Env(environ, error=AppConfigError).port("PORT", 8000),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

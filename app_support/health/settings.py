@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app_support.app_env import ENVIRONMENTS, TOKEN_EXAMPLE, package_version, read_app_env
+from app_support.app_env import (
+    ENVIRONMENTS,
+    check_environment,
+    check_metrics_token,
+    package_version,
+    read_app_env,
+)
+from app_support.env import ConfigError, check_count, check_seconds
 
 __all__ = ["ENVIRONMENTS", "HealthConfigError", "HealthSettings", "default_version"]
 
@@ -15,28 +21,24 @@ __all__ = ["ENVIRONMENTS", "HealthConfigError", "HealthSettings", "default_versi
 default_version = package_version
 
 
-class HealthConfigError(ValueError):
-    """A health setting or environment variable has an invalid value."""
+class HealthConfigError(ConfigError):
+    """A health setting or environment variable has an invalid value (a ``ValueError``)."""
 
 
-def _seconds(name: str, value: float, *, upper: float, example: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise HealthConfigError(f"{name} must be a number of seconds, e.g. {name}={example}")
-    if not 0 < value <= upper:
-        raise HealthConfigError(
-            f"{name} must be in (0, {upper}] seconds, e.g. {name}={example}; got {value!r}"
-        )
+def _seconds(name: str, value: object, *, upper: float, example: float) -> None:
+    check_seconds(
+        name, value, example=example, minimum=0.001, maximum=upper, error=HealthConfigError
+    )
 
 
-def _percent(name: str, value: float) -> None:
+def _percent(name: str, value: object) -> None:
     ok = not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= 100
     if not ok:
-        raise HealthConfigError(f"{name} must be a percentage in (0, 100], e.g. {name}=90")
+        raise HealthConfigError(name, f"{value!r} is not a percentage in (0, 100]", "90")
 
 
-def _count(name: str, value: int, *, example: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise HealthConfigError(f"{name} must be an integer >= 1, e.g. {name}={example}")
+def _count(name: str, value: object, *, example: int) -> None:
+    check_count(name, value, example=example, minimum=1, error=HealthConfigError)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,20 +76,11 @@ class HealthSettings:
     check_threads: int = 4
 
     def __post_init__(self) -> None:
-        if self.environment not in ENVIRONMENTS:
-            raise HealthConfigError(
-                f"environment must be 'development' or 'production', e.g. "
-                f"environment='production'; got {self.environment!r}"
-            )
+        environment = check_environment(self.environment, error=HealthConfigError)
+        object.__setattr__(self, "environment", environment)
         if not isinstance(self.version, str) or not self.version:
-            raise HealthConfigError("version must be a non-empty string, e.g. version='1.0.0'")
-        if self.metrics_token is not None and not self.metrics_token.strip():
-            raise HealthConfigError("metrics_token must not be blank, e.g. a 32-byte hex string")
-        if self.production and self.metrics_token is None:
-            raise HealthConfigError(
-                "metrics_token is required when environment='production' (METRICS_TOKEN), "
-                f"e.g. {TOKEN_EXAMPLE}"
-            )
+            raise HealthConfigError("APP_VERSION", f"{self.version!r} is not a version", "1.0.0")
+        check_metrics_token(self.metrics_token, production=self.production, error=HealthConfigError)
         _seconds("deadline", self.deadline, upper=30, example=0.8)
         _seconds("check_timeout", self.check_timeout, upper=30, example=0.5)
         _seconds("success_ttl", self.success_ttl, upper=3600, example=5)
@@ -99,7 +92,7 @@ class HealthSettings:
         for name in ("memory", "cpu", "disk", "pool"):
             _percent(f"{name}_degraded_percent", getattr(self, f"{name}_degraded_percent"))
         if not isinstance(self.disk_path, str) or not self.disk_path:
-            raise HealthConfigError("disk_path must be a directory path, e.g. disk_path='/'")
+            raise HealthConfigError("disk_path", f"{self.disk_path!r} is not a path", "'/'")
 
     @property
     def production(self) -> bool:
@@ -119,8 +112,4 @@ class HealthSettings:
         if app.metrics_token:
             values["metrics_token"] = app.metrics_token
         values.update(overrides)
-        if values.get("environment") == "production" and not values.get("metrics_token"):
-            raise HealthConfigError(
-                f"METRICS_TOKEN is required when APP_ENV=production, e.g. {TOKEN_EXAMPLE}"
-            )
         return cls(**values)

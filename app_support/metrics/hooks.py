@@ -9,9 +9,12 @@ so a call costs one dict lookup plus the observation.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+
+# Re-exported: the protocols are defined once, in app_support.hooks.
+from app_support.hooks import CommandHook, QueryHook
 
 __all__ = [
     "DATABASE_BUCKETS",
@@ -21,18 +24,6 @@ __all__ = [
     "database_query_observer",
     "redis_command_observer",
 ]
-
-
-class QueryHook(Protocol):
-    """``on_query`` of app_support.postgres: called after every query."""
-
-    def __call__(self, operation: str, table: str, seconds: float, failed: bool) -> None: ...
-
-
-class CommandHook(Protocol):
-    """``on_command`` of app_support.redis: called after every command."""
-
-    def __call__(self, command: str, seconds: float, failed: bool) -> None: ...
 
 
 DATABASE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

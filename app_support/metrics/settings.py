@@ -6,23 +6,30 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app_support.app_env import ENVIRONMENTS, TOKEN_EXAMPLE, package_version, read_app_env
+from app_support.app_env import (
+    ENVIRONMENTS,
+    check_environment,
+    check_metrics_token,
+    package_version,
+    read_app_env,
+)
+from app_support.env import ConfigError, Env, check_count
 
 __all__ = ["ENVIRONMENTS", "MetricsConfigError", "MetricsSettings", "package_version"]
 
 
-class MetricsConfigError(ValueError):
-    """A metrics setting or environment variable has a bad value."""
+class MetricsConfigError(ConfigError):
+    """A metrics setting or environment variable has a bad value (a ``ValueError``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class MetricsSettings:
     """How the /metrics endpoint is served and secured.
 
-    ``environment`` is ``APP_ENV``: in ``production`` the endpoint requires ``token``
-    (``METRICS_TOKEN``) as a bearer token; in ``development`` it is open. ``multiprocess_dir`` is
-    ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client multiprocess mode); ``port`` is
-    ``METRICS_PORT``, an optional separate port for the endpoint.
+    ``environment`` is ``APP_ENV`` (any case): in ``production`` the endpoint requires ``token``
+    (``METRICS_TOKEN``, at least 16 ASCII characters) as a bearer token; in ``development`` it is
+    open. ``multiprocess_dir`` is ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client multiprocess
+    mode); ``port`` is ``METRICS_PORT``, an optional separate port for the endpoint.
 
     Raises :class:`MetricsConfigError` (a ``ValueError``) naming the bad setting, before any I/O.
     """
@@ -34,29 +41,23 @@ class MetricsSettings:
     port: int | None = None
 
     def __post_init__(self) -> None:
-        if self.environment not in ENVIRONMENTS:
-            raise MetricsConfigError(
-                f"APP_ENV must be one of {', '.join(ENVIRONMENTS)} (example: APP_ENV=production), "
-                f"got {self.environment!r}"
-            )
-        if self.token is not None and (not self.token or self.token != self.token.strip()):
-            raise MetricsConfigError(
-                f"METRICS_TOKEN must be non-empty without surrounding whitespace "
-                f"(example: {TOKEN_EXAMPLE})"
-            )
-        if self.environment == "production" and self.token is None:
-            raise MetricsConfigError(
-                f"METRICS_TOKEN is required when APP_ENV=production (example: {TOKEN_EXAMPLE})"
-            )
+        environment = check_environment(self.environment, error=MetricsConfigError)
+        object.__setattr__(self, "environment", environment)
+        check_metrics_token(self.token, production=self.secured, error=MetricsConfigError)
         if self.multiprocess_dir is not None and not os.path.isdir(self.multiprocess_dir):
             raise MetricsConfigError(
-                "PROMETHEUS_MULTIPROC_DIR must name an existing directory "
-                f"(example: PROMETHEUS_MULTIPROC_DIR=/tmp/metrics), got {self.multiprocess_dir!r}"
+                "PROMETHEUS_MULTIPROC_DIR",
+                f"{self.multiprocess_dir!r} is not an existing directory",
+                "/tmp/metrics",  # noqa: S108 - an example in a message
             )
-        if self.port is not None and not 1 <= self.port <= 65535:
-            raise MetricsConfigError(
-                "METRICS_PORT must be a TCP port 1-65535 (example: METRICS_PORT=9100), "
-                f"got {self.port}"
+        if self.port is not None:
+            check_count(
+                "METRICS_PORT",
+                self.port,
+                example=9100,
+                minimum=1,
+                maximum=65535,
+                error=MetricsConfigError,
             )
         if not self.version:
             object.__setattr__(self, "version", package_version())
@@ -74,27 +75,12 @@ class MetricsSettings:
 
         Raises :class:`MetricsConfigError` when a variable has a bad value.
         """
-        env = os.environ if environ is None else environ
-        app = read_app_env(env, error=MetricsConfigError)
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "")
-            return value or None
-
-        port_text = get("METRICS_PORT")
-        port: int | None = None
-        if port_text is not None:
-            try:
-                port = int(port_text)
-            except ValueError:
-                raise MetricsConfigError(
-                    "METRICS_PORT must be an integer (example: METRICS_PORT=9100), "
-                    f"got {port_text!r}"
-                ) from None
+        app = read_app_env(environ, error=MetricsConfigError)
+        env = Env(environ, error=MetricsConfigError)
         return cls(
             environment=app.environment,
             token=app.metrics_token,
             version=app.version or "",
-            multiprocess_dir=get("PROMETHEUS_MULTIPROC_DIR"),
-            port=port,
+            multiprocess_dir=env.raw("PROMETHEUS_MULTIPROC_DIR"),
+            port=env.port("METRICS_PORT", None),
         )

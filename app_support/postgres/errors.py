@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 import psycopg
 from psycopg_pool import PoolTimeout
+
+from app_support.env import ConfigError
+from app_support.redact import redact
 
 __all__ = ["DatabaseConfigError", "DatabasePoolTimeout", "DatabaseUnavailable", "safe_error_text"]
 
 
-class DatabaseConfigError(ValueError):
+class DatabaseConfigError(ConfigError):
     """A database setting or variable is missing or invalid; raised before any I/O.
 
-    ``setting`` names the DatabaseSettings field at fault, when there is one.
+    A ``ValueError``; ``variable`` names the variable (or DatabaseSettings keyword) at fault.
     """
-
-    def __init__(self, message: str, *, setting: str | None = None) -> None:
-        super().__init__(message)
-        self.setting = setting
 
 
 class DatabasePoolTimeout(PoolTimeout):
@@ -29,20 +26,12 @@ class DatabaseUnavailable(psycopg.OperationalError):
     """The server could not be reached after every start-up attempt."""
 
 
-_URL_RE = re.compile(r"postgres(?:ql)?://\S+", re.IGNORECASE)
-_PASSWORD_RE = re.compile(r"password\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
 def safe_error_text(exc: BaseException, *secrets: str) -> str:
-    """One line naming the error, with URLs, ``password=...`` and the given secrets removed.
+    """One line naming the error, with URL user-info, ``password=...`` and ``secrets`` redacted.
 
     For health reports and logs: libpq messages name host and port, never the password, but a
     message built by other code might quote a DSN.
     """
     lines = str(exc).strip().splitlines()
-    text = _URL_RE.sub("<url>", lines[0] if lines else "")
-    text = _PASSWORD_RE.sub("password=***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    text = redact(lines[0] if lines else "", *secrets)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,15 +1,27 @@
 """DatabaseSettings: every pool setting as a keyword with a default, or read from the environment.
 
-Precedence, highest first (``from_env``):
+``from_env`` takes each setting from the first of these that is set:
 
-1. the ``DATABASE_*`` variable (``DATABASE_CONNECTION_LIMIT``, ``DATABASE_TIMEOUT``,
-   ``DATABASE_CONNECT_TIMEOUT``, ``DATABASE_APPLICATION_NAME``),
-2. the matching ``DATABASE_URL`` parameter (``connection_limit``, ``pool_timeout``,
-   ``connect_timeout``, ``application_name``),
+1. its ``DATABASE_*`` variable (durations in milliseconds, the plan's unit),
+2. its Prisma-style ``DATABASE_URL`` parameter (durations in seconds, as Prisma and libpq count;
+   kept for apps configured the old way),
 3. the default.
 
+=========================  ============================  ====================  =================
+setting                    variable                      URL parameter         kind
+=========================  ============================  ====================  =================
+``max_size``               DATABASE_CONNECTION_LIMIT     ``connection_limit``  count >= 1
+``acquire_timeout``        DATABASE_TIMEOUT              ``pool_timeout``      wait (0: no limit)
+``connect_timeout``        DATABASE_CONNECT_TIMEOUT      ``connect_timeout``   duration > 0
+``application_name``       DATABASE_APPLICATION_NAME     ``application_name``  name
+``retry_attempts``         DATABASE_RETRY_ATTEMPTS       -                     count >= 1
+``schema``                 -                             ``schema``            identifier
+=========================  ============================  ====================  =================
+
 A variable wins because the URL is usually one shared secret while variables are per-service tuning
-the stack sets; a warning is logged when both are set and disagree.
+the stack sets; a warning is logged when both are set and disagree. Every value is read through
+the environment layer (app_support.env), so errors name the variable (or ``DATABASE_URL`` and the
+parameter) with a good value, and never show the password.
 """
 
 from __future__ import annotations
@@ -20,14 +32,26 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import psutil
 from psycopg import conninfo as pg_conninfo
 from psycopg.errors import ProgrammingError
 
+from app_support.env import (
+    DAY_MS,
+    Env,
+    ErrorType,
+    check_count,
+    check_seconds,
+    parse_count,
+    parse_duration,
+    parse_url,
+)
+from app_support.redact import redact
+
 from .errors import DatabaseConfigError
-from .url import EXTRACTED_PARAMS, redact_url, split_url
+from .url import EXTRACTED_PARAMS, split_url
 
 __all__ = ["DEFAULT_APPLICATION_NAME", "UNLIMITED_WAIT", "DatabaseSettings", "default_max_size"]
 
@@ -37,7 +61,9 @@ DEFAULT_APPLICATION_NAME = "ha-stack-app"
 # pool_timeout=0 / DATABASE_TIMEOUT=0 mean "wait without limit": psycopg_pool fails every request at
 # timeout=0 and the sync pool cannot wait on infinity, so a day stands in for it.
 UNLIMITED_WAIT = 86_400.0
-_URL_EXAMPLE = "postgresql://app:secret@db:5432/app?connection_limit=10&pool_timeout=10"
+_URL_EXAMPLE = "postgresql://app:secret@db:5432/app"
+_SCHEMES = ("postgresql", "postgres")
+_LOOKS_LIKE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _SCHEMA_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _TABLE_RE = re.compile(r"[a-z_][a-z0-9_$]{0,62}")
 
@@ -48,18 +74,16 @@ def default_max_size() -> int:
     return cpus * 2 + 1
 
 
-def _fail(setting: str, problem: str, value: object) -> None:
-    raise DatabaseConfigError(f"{setting}={value!r} {problem}", setting=setting)
+def _check_name(name: str, value: object, error: ErrorType) -> str:
+    text = value if isinstance(value, str) else ""
+    if not (0 < len(text) <= 63 and text.isascii() and text.isprintable()):
+        raise error(name, f"{value!r} is not 1-63 printable ASCII characters", "web")
+    return text
 
 
-def _number(raw: str, source: str, example: str, *, integer: bool, minimum: float) -> float:
-    try:
-        value = int(raw) if integer else float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= minimum):
-        kind = "a whole number" if integer else "a number"
-        raise DatabaseConfigError(f"{source}={raw!r} must be {kind} >= {minimum:g}, e.g. {example}")
+def _check_schema(name: str, value: str, error: ErrorType) -> str:
+    if not _SCHEMA_RE.fullmatch(value):
+        raise error(name, f"{value!r} is not an identifier", "app")
     return value
 
 
@@ -87,61 +111,27 @@ class DatabaseSettings:
     tables: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        self._check_url()
-        for name, minimum, example in (
-            ("max_size", 1, "max_size=10"),
-            ("min_size", 0, "min_size=1"),
-            ("retry_attempts", 1, "retry_attempts=3"),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < minimum:
-                _fail(name, f"must be an int >= {minimum}, e.g. {example}", value)
-        if self.min_size > self.max_size:
-            _fail("min_size", f"exceeds max_size={self.max_size}; e.g. min_size=1", self.min_size)
-        for name, example in (
-            ("acquire_timeout", "acquire_timeout=10.0"),
-            ("connect_timeout", "connect_timeout=5.0"),
-            ("check_interval", "check_interval=30.0"),
-        ):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                _fail(name, f"must be > 0 and finite, e.g. {example}", value)
-        if not (math.isfinite(self.retry_backoff) and self.retry_backoff >= 0):
-            _fail("retry_backoff", "must be >= 0, e.g. retry_backoff=0.5", self.retry_backoff)
-        name = self.application_name
-        if not (0 < len(name) <= 63 and name.isascii() and name.isprintable()):
-            _fail("application_name", "must be 1-63 printable ASCII characters, e.g. 'web'", name)
-        if self.schema is not None and not _SCHEMA_RE.fullmatch(self.schema):
-            _fail("schema", "must be an identifier, e.g. 'app'", self.schema)
+        error = DatabaseConfigError
+        _check_url("url", self.url, error, prisma=False)
+        check_count("max_size", self.max_size, example=10, minimum=1, error=error)
+        check_count("min_size", self.min_size, example=1, maximum=self.max_size, error=error)
+        check_count("retry_attempts", self.retry_attempts, example=3, minimum=1, error=error)
+        for name, example in (("acquire_timeout", 10), ("connect_timeout", 5),
+                              ("check_interval", 30)):  # fmt: skip
+            check_seconds(name, getattr(self, name), example=example, minimum=0.001, error=error)
+        check_seconds("retry_backoff", self.retry_backoff, example=0.5, error=error)
+        _check_name("application_name", self.application_name, error)
+        if self.schema is not None:
+            _check_schema("schema", self.schema, error)
         tables = frozenset(t.lower() for t in self.tables)
         bad = sorted(t for t in tables if not _TABLE_RE.fullmatch(t))
         if bad:
-            _fail("tables", "must hold bare table names, e.g. frozenset({'users'})", bad[0])
+            raise error("tables", f"{bad[0]!r} is not a bare table name", "frozenset({'users'})")
         object.__setattr__(self, "tables", tables)
-
-    def _check_url(self) -> None:
-        params: dict[str, Any] = dict(split_url(self.url).params)
-        try:
-            params.update(pg_conninfo.conninfo_to_dict(split_url(self.url).conninfo))
-        except ProgrammingError as exc:
-            message = str(exc).splitlines()[0] if str(exc) else "invalid"
-            _fail(
-                "url",
-                f"is not valid for libpq ({message}); e.g. {_URL_EXAMPLE}",
-                redact_url(self.url),
-            )
-        owned = sorted(EXTRACTED_PARAMS.intersection(params))
-        if owned:
-            _fail(
-                "url",
-                f"must not carry {owned[0]}: set it as a keyword (e.g. max_size=10), or build "
-                f"the settings with DatabaseSettings.from_url(url)",
-                redact_url(self.url),
-            )
 
     def __repr__(self) -> str:
         return (
-            f"DatabaseSettings(url={redact_url(self.url)!r}, max_size={self.max_size}, "
+            f"DatabaseSettings(url={redact(self.url)!r}, max_size={self.max_size}, "
             f"min_size={self.min_size}, acquire_timeout={self.acquire_timeout}, "
             f"connect_timeout={self.connect_timeout}, retry_attempts={self.retry_attempts}, "
             f"application_name={self.application_name!r}, schema={self.schema!r})"
@@ -153,7 +143,8 @@ class DatabaseSettings:
 
         :raises DatabaseConfigError: a URL parameter or keyword is invalid.
         """
-        return cls._build(url, {}, overrides)
+        values, _ = _from_url_parameters(url, DatabaseConfigError)
+        return cls(**{**values, **overrides})
 
     @classmethod
     def from_env(
@@ -171,58 +162,23 @@ class DatabaseSettings:
         :raises DatabaseConfigError: ``DATABASE_URL`` is missing, or a variable or URL parameter is
             invalid; the message names it and shows a good value.
         """
-        env = os.environ if environ is None else environ
-        url = env.get("DATABASE_URL", "").strip()
-        if not url:
-            raise DatabaseConfigError(f"DATABASE_URL is not set; e.g. DATABASE_URL={_URL_EXAMPLE}")
-        variables = {key: env[key].strip() for key in _VARIABLES if env.get(key, "").strip()}
-        overrides = {"tables": frozenset(tables), "application_name": application_name}
-        return cls._build(url, variables, overrides, weak={"application_name"})
-
-    @classmethod
-    def _build(
-        cls,
-        url: str,
-        variables: Mapping[str, str],
-        overrides: Mapping[str, Any],
-        weak: frozenset[str] | set[str] = frozenset(),
-    ) -> DatabaseSettings:
-        conninfo, params = split_url(url)
-        values: dict[str, Any] = {}
-        origins = {"url": "DATABASE_URL"}
-        for param, (variable, setting, parse) in _MAPPING.items():
-            from_url = params.get(param)
-            if from_url is not None:
-                origins[setting] = f"DATABASE_URL parameter {param}"
-                values[setting] = parse(from_url, origins[setting], f"?{param}=", 1)
-            raw = variables.get(variable)
-            if raw is not None:
-                value = parse(raw, variable, f"{variable}=", 1000)
-                if setting in values and values[setting] != value:
-                    logger.warning("%s=%s overrides %s=%s in DATABASE_URL", variable, raw, param,
-                                   from_url)  # fmt: skip
-                values[setting] = value
-                origins[setting] = variable
-        if "schema" in params:
-            values["schema"] = params["schema"]
-            origins["schema"] = "DATABASE_URL parameter schema"
-        if "DATABASE_RETRY_ATTEMPTS" in variables:
-            raw = variables["DATABASE_RETRY_ATTEMPTS"]
-            example = "DATABASE_RETRY_ATTEMPTS=3"
-            values["retry_attempts"] = int(
-                _number(raw, "DATABASE_RETRY_ATTEMPTS", example, integer=True, minimum=1)
-            )
-        for key, value in overrides.items():
-            if key not in weak or key not in values:
-                values[key] = value
-                origins.pop(key, None)
-        try:
-            return cls(url=conninfo, **values)
-        except DatabaseConfigError as exc:
-            origin = origins.get(exc.setting or "")
-            if origin is None:
-                raise
-            raise DatabaseConfigError(f"{origin}: {exc}", setting=exc.setting) from None
+        env = Env(environ, error=DatabaseConfigError)
+        url = env.raw("DATABASE_URL")
+        if url is None:
+            env.fail("DATABASE_URL", "is not set", f"{_URL_EXAMPLE}?connection_limit=10")
+        from_url, given = _from_url_parameters(url, DatabaseConfigError)
+        values: dict[str, Any] = {"application_name": application_name, **from_url}
+        for setting in _SETTINGS:
+            raw = env.raw(setting.variable)
+            if raw is None:
+                continue
+            value = _parse(setting, setting.variable, raw, 1000, DatabaseConfigError)
+            if setting.param in given and values[setting.field] != value:
+                logger.warning(
+                    "%s=%s overrides %s in DATABASE_URL", setting.variable, raw, setting.param
+                )
+            values[setting.field] = value
+        return cls(**values, tables=frozenset(tables))
 
     def connection_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for every pooled connection; they override the same URL parameters.
@@ -240,33 +196,92 @@ class DatabaseSettings:
         return kwargs
 
 
-def _limit(raw: str, source: str, prefix: str, _scale: int) -> int:
-    return int(_number(raw, source, f"{prefix}10", integer=True, minimum=1))
+Kind = Literal["count", "wait", "duration", "name"]
 
 
-def _seconds(raw: str, source: str, prefix: str, per_second: int) -> float:
-    # 0 means "no limit" only for the acquire timeout; _connect_seconds rejects it.
-    example = f"{prefix}{10 * per_second}"
-    value = _number(raw, source, example, integer=False, minimum=0) / per_second
-    return UNLIMITED_WAIT if value == 0 else value
+class _Setting(NamedTuple):
+    field: str
+    variable: str
+    param: str | None
+    kind: Kind
 
 
-def _connect_seconds(raw: str, source: str, prefix: str, per_second: int) -> float:
-    example = f"{prefix}{5 * per_second}"
-    minimum = 1 / per_second
-    return _number(raw, source, example, integer=False, minimum=minimum) / per_second
+# One row per setting that a variable and/or a URL parameter can give (see the module doc).
+_SETTINGS = (
+    _Setting("max_size", "DATABASE_CONNECTION_LIMIT", "connection_limit", "count"),
+    _Setting("acquire_timeout", "DATABASE_TIMEOUT", "pool_timeout", "wait"),
+    _Setting("connect_timeout", "DATABASE_CONNECT_TIMEOUT", "connect_timeout", "duration"),
+    _Setting("application_name", "DATABASE_APPLICATION_NAME", "application_name", "name"),
+    _Setting("retry_attempts", "DATABASE_RETRY_ATTEMPTS", None, "count"),
+)
+_EXAMPLES = {"max_size": 10, "acquire_timeout": 10, "connect_timeout": 5, "retry_attempts": 3}
 
 
-def _name(raw: str, _source: str, _prefix: str, _scale: int) -> str:
-    return raw
+def _parse(setting: _Setting, name: str, raw: str, per_second: int, error: ErrorType) -> Any:
+    """One value of ``setting`` from ``name`` (a variable, or a URL parameter's name).
+
+    ``per_second`` is the unit of durations: 1000 for variables (ms), 1 for the URL (seconds).
+    """
+    if setting.kind == "name":
+        return _check_name(name, raw, error)
+    example = _EXAMPLES[setting.field]
+    if setting.kind == "count":
+        return parse_count(name, raw, example=example, minimum=1, maximum=10_000, error=error)
+    unit = "milliseconds" if per_second == 1000 else "seconds"
+    seconds = parse_duration(
+        name, raw, example=example * per_second, error=error, unit=unit, per_second=per_second,
+        minimum=0 if setting.kind == "wait" else per_second / 1000,
+        maximum=DAY_MS * per_second / 1000,
+    )  # fmt: skip
+    return UNLIMITED_WAIT if seconds == 0 else seconds
 
 
-# URL parameter -> (variable, setting, parser); parsers take (raw, source, example prefix, units
-# per second): the URL counts seconds (Prisma, libpq), the variables milliseconds (the plan).
-_MAPPING = {
-    "connection_limit": ("DATABASE_CONNECTION_LIMIT", "max_size", _limit),
-    "pool_timeout": ("DATABASE_TIMEOUT", "acquire_timeout", _seconds),
-    "connect_timeout": ("DATABASE_CONNECT_TIMEOUT", "connect_timeout", _connect_seconds),
-    "application_name": ("DATABASE_APPLICATION_NAME", "application_name", _name),
-}
-_VARIABLES = (*(variable for variable, _, _ in _MAPPING.values()), "DATABASE_RETRY_ATTEMPTS")
+def _param_error(param: str) -> ErrorType:
+    """Errors of a URL parameter name DATABASE_URL, the parameter and a URL that has it right."""
+
+    def error(variable: str, problem: str, example: str) -> DatabaseConfigError:
+        del variable  # the parameter's name, already in the problem
+        good = f"{_URL_EXAMPLE}?{param}={example}"
+        return DatabaseConfigError("DATABASE_URL", f"parameter {param}={problem}", good)
+
+    return error
+
+
+def _from_url_parameters(url: str, error: ErrorType) -> tuple[dict[str, Any], frozenset[str]]:
+    """``url`` without its Prisma parameters plus the settings those give, and their names."""
+    _check_url("DATABASE_URL", url, error, prisma=True)
+    conninfo, params = split_url(url)
+    values: dict[str, Any] = {"url": conninfo}
+    for setting in _SETTINGS:
+        if setting.param is not None and setting.param in params:
+            raw = params[setting.param]
+            values[setting.field] = _parse(
+                setting, setting.param, raw, 1, _param_error(setting.param)
+            )
+    if "schema" in params:
+        values["schema"] = _check_schema("schema", params["schema"], _param_error("schema"))
+    return values, frozenset(params)
+
+
+def _check_url(name: str, url: str, error: ErrorType, *, prisma: bool) -> None:
+    """Raise ``error`` naming ``name`` unless libpq accepts ``url`` (password never shown).
+
+    With ``prisma`` the Prisma parameters are allowed (they are taken out before libpq sees them).
+    """
+    if _LOOKS_LIKE_URL.match(url):
+        parse_url(name, url, schemes=_SCHEMES, example=_URL_EXAMPLE, error=error)
+    conninfo, prisma_params = split_url(url)
+    params: dict[str, object] = dict(prisma_params)
+    try:
+        params.update(pg_conninfo.conninfo_to_dict(conninfo))
+    except ProgrammingError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "invalid"
+        problem = f"{redact(url)!r} is not valid for libpq ({redact(reason)})"
+        raise error(name, problem, _URL_EXAMPLE) from None
+    owned = sorted(EXTRACTED_PARAMS.intersection(params))
+    if owned and not prisma:
+        problem = (
+            f"must not carry {owned[0]}: set it as a keyword, or build the settings with "
+            "DatabaseSettings.from_url(url)"
+        )
+        raise error(name, problem, _URL_EXAMPLE)

@@ -14,11 +14,13 @@ import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from time import perf_counter
-from typing import Any, Protocol, Self
+from typing import Any, Self
 
 import psycopg
 from psycopg import sql
 from psycopg.abc import Params, Query
+
+from app_support.hooks import QueryHook  # re-exported: defined once there
 
 __all__ = ["OTHER", "QueryHook", "QueryObserver", "classify"]
 
@@ -35,10 +37,6 @@ _TABLE_RE = re.compile(
     re.IGNORECASE,
 )
 _FIRST_WORD_RE = re.compile(r"\s*(?:/\*.*?\*/\s*|--[^\n]*\n\s*)*\(?\s*([A-Za-z]+)", re.DOTALL)
-
-
-class QueryHook(Protocol):
-    def __call__(self, operation: str, table: str, seconds: float, failed: bool) -> None: ...
 
 
 @lru_cache(maxsize=2048)

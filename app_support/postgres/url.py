@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["EXTRACTED_PARAMS", "SplitUrl", "redact_url", "split_url"]
+__all__ = ["EXTRACTED_PARAMS", "SplitUrl", "split_url"]
 
 # Prisma's pool parameters, then the libpq ones the settings own.
 EXTRACTED_PARAMS = frozenset(
@@ -43,15 +43,3 @@ def split_url(url: str) -> SplitUrl:
         else:
             kept.append((key, value))
     return SplitUrl(urlunsplit(parts._replace(query=urlencode(kept))), params)
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for logs and reprs."""
-    if not url.lower().startswith(_SCHEMES):
-        return "<conninfo>" if "password" in url.lower() else url
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

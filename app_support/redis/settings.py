@@ -1,5 +1,8 @@
 """Redis settings: keyword construction or ``RedisSettings.from_env()``, validated before any I/O.
 
+The variables are read through the environment layer (app_support.env), so their errors share
+its wording; a duration is a finite number of milliseconds up to ``MAX_TIMEOUT_MS``.
+
 Environment variables (docs/architecture.md is the contract; times are milliseconds):
 
 - ``REDIS_MODE``: ``standalone`` | ``sentinel`` | ``cluster``; default derived from the flag below.
@@ -10,8 +13,9 @@ Environment variables (docs/architecture.md is the contract; times are milliseco
 - ``REDIS_MASTER_NAME``: Sentinel master name, default ``mymaster``.
 - ``REDIS_PASSWORD``: data nodes only; ``REDIS_SENTINEL_PASSWORD``: Sentinels only.
 - ``REDIS_READ_FROM_REPLICAS``: ``true`` lets ``readonly=True`` clients read from replicas.
-- ``REDIS_SOCKET_TIMEOUT`` (2000), ``REDIS_CONNECT_TIMEOUT`` (1000).
-- ``REDIS_RETRY_DEADLINE`` (5000): how long one command keeps retrying through a failover.
+- ``REDIS_SOCKET_TIMEOUT`` (2000), ``REDIS_CONNECT_TIMEOUT`` (1000): 1 to 600000.
+- ``REDIS_RETRY_DEADLINE`` (5000): how long one command keeps retrying through a failover
+  (0 to 600000; 0: no retry).
 - ``REDIS_MAX_CONNECTIONS`` (50): per pool (per node in cluster mode).
 - ``REDIS_WAIT_REPLICAS`` (0: no WAIT) and ``REDIS_WAIT_TIMEOUT`` (1000): replicas that must
   confirm durable writes (job enqueue, session create) and how long to wait for them.
@@ -19,73 +23,34 @@ Environment variables (docs/architecture.md is the contract; times are milliseco
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urlsplit
 
+from app_support.env import Address, Env, check_count, check_seconds, parse_url
 from app_support.redis.errors import RedisConfigError
 
-__all__ = ["Address", "RedisMode", "RedisSettings", "parse_addresses"]
+__all__ = ["MAX_TIMEOUT_MS", "Address", "RedisMode", "RedisSettings"]
 
 RedisMode = Literal["standalone", "sentinel", "cluster"]
-Address = tuple[str, int]
 
 _MODES: tuple[RedisMode, ...] = ("standalone", "sentinel", "cluster")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"", "0", "false", "no", "off"})
-_URL_SCHEMES = frozenset({"redis", "rediss", "unix"})
-
-
-def parse_addresses(variable: str, value: str, example: str) -> tuple[Address, ...]:
-    """Parse ``host:port,host:port``; raise RedisConfigError naming ``variable`` when malformed."""
-    addresses: list[Address] = []
-    for raw in value.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        host, sep, port_text = item.rpartition(":")
-        if not sep or not host:
-            raise RedisConfigError(variable, f"{item!r} has no port", example)
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise RedisConfigError(variable, f"{item!r} has an invalid port", example)
-        addresses.append((host.strip("[]"), int(port_text)))
-    if not addresses:
-        raise RedisConfigError(variable, "no host:port given", example)
-    return tuple(addresses)
-
-
-def _flag(variable: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise RedisConfigError(variable, f"{value!r} is not a boolean", "true")
-
-
-def _millis(variable: str, value: str, example: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise RedisConfigError(variable, f"{value!r} is not a number of ms", example) from None
-    return number / 1000.0
-
-
-def _count(variable: str, value: str, example: str) -> int:
-    if not value.strip().isdigit():
-        raise RedisConfigError(variable, f"{value!r} is not a whole number", example)
-    return int(value)
-
-
+_URL_SCHEMES = ("redis", "rediss", "unix")
+_URL_EXAMPLE = "redis://redis:6379/0"
 _SENTINEL_EXAMPLE = "sentinel-1:26379,sentinel-2:26379,sentinel-3:26379"
 _CLUSTER_EXAMPLE = "redis-1:6379,redis-2:6379,redis-3:6379"
+# Ten minutes: longer waits on one Redis command are configuration mistakes.
+MAX_TIMEOUT_MS = 600_000
+_MAX_SECONDS = MAX_TIMEOUT_MS / 1000
 
 
 @dataclass(frozen=True, kw_only=True)
 class RedisSettings:
-    """How to reach Redis. Every field has a default; construction raises RedisConfigError."""
+    """How to reach Redis. Every field has a default; construction raises RedisConfigError.
+
+    A keyword with a bad value is named in the error (``socket_timeout: ...``); a mode without
+    the addresses it needs names their variable (``REDIS_SENTINEL_HOSTS``).
+    """
 
     mode: RedisMode = "standalone"
     url: str = "redis://localhost:6379/0"
@@ -104,13 +69,17 @@ class RedisSettings:
 
     def __post_init__(self) -> None:
         if self.mode not in _MODES:
-            raise RedisConfigError("REDIS_MODE", f"unknown mode {self.mode!r}", "sentinel")
+            raise RedisConfigError(
+                "REDIS_MODE", f"{self.mode!r} is not one of {', '.join(_MODES)}", "sentinel"
+            )
         if self.mode == "standalone":
-            scheme = urlsplit(self.url).scheme
-            if scheme not in _URL_SCHEMES:
-                raise RedisConfigError(
-                    "REDIS_URL", f"{self.url!r} is not a redis:// URL", "redis://redis:6379/0"
-                )
+            parse_url(
+                "REDIS_URL",
+                self.url,
+                schemes=_URL_SCHEMES,
+                example=_URL_EXAMPLE,
+                error=RedisConfigError,
+            )
         if self.mode == "sentinel":
             if not self.sentinel_hosts:
                 raise RedisConfigError(
@@ -122,92 +91,75 @@ class RedisSettings:
             raise RedisConfigError(
                 "REDIS_CLUSTER_NODES", "required in cluster mode", _CLUSTER_EXAMPLE
             )
-        for variable, seconds in (
-            ("REDIS_SOCKET_TIMEOUT", self.socket_timeout),
-            ("REDIS_CONNECT_TIMEOUT", self.connect_timeout),
-            ("REDIS_WAIT_TIMEOUT", self.wait_timeout),
+        for name, example, minimum in (
+            ("socket_timeout", 2.0, 0.001),
+            ("connect_timeout", 1.0, 0.001),
+            ("wait_timeout", 1.0, 0.001),
+            ("retry_deadline", 5.0, 0.0),
         ):
-            if not seconds > 0:
-                raise RedisConfigError(variable, "must be more than 0 ms", "2000")
-        if self.retry_deadline < 0:
-            raise RedisConfigError("REDIS_RETRY_DEADLINE", "must not be negative", "5000")
-        if self.max_connections < 1:
-            raise RedisConfigError("REDIS_MAX_CONNECTIONS", "must be at least 1", "50")
-        if self.wait_replicas < 0:
-            raise RedisConfigError("REDIS_WAIT_REPLICAS", "must not be negative", "1")
+            check_seconds(
+                name,
+                getattr(self, name),
+                example=example,
+                error=RedisConfigError,
+                minimum=minimum,
+                maximum=_MAX_SECONDS,
+            )
+        check_count(
+            "max_connections", self.max_connections, example=50, minimum=1, error=RedisConfigError
+        )
+        check_count("wait_replicas", self.wait_replicas, example=1, error=RedisConfigError)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RedisSettings:
         """Read the REDIS_* variables (``os.environ`` by default).
 
-        Raises RedisConfigError for a malformed value, an unknown mode or a mode whose
+        Raises RedisConfigError naming the variable for a malformed value (a duration that is not
+        a finite number of milliseconds within its range, too), an unknown mode or a mode whose
         required variables are missing.
         """
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str:
-            return env.get(name, "").strip()
-
-        kwargs: dict[str, object] = {"mode": _mode(env)}
-        if get("REDIS_URL"):
-            kwargs["url"] = get("REDIS_URL")
-        if get("REDIS_SENTINEL_HOSTS"):
-            kwargs["sentinel_hosts"] = parse_addresses(
-                "REDIS_SENTINEL_HOSTS", get("REDIS_SENTINEL_HOSTS"), _SENTINEL_EXAMPLE
-            )
-        if get("REDIS_CLUSTER_NODES"):
-            kwargs["cluster_nodes"] = parse_addresses(
-                "REDIS_CLUSTER_NODES", get("REDIS_CLUSTER_NODES"), _CLUSTER_EXAMPLE
-            )
-        if get("REDIS_MASTER_NAME"):
-            kwargs["master_name"] = get("REDIS_MASTER_NAME")
-        for name, key in (
-            ("REDIS_PASSWORD", "password"),
-            ("REDIS_SENTINEL_PASSWORD", "sentinel_password"),
-        ):
-            if env.get(name):
-                kwargs[key] = env[name]
-        if get("REDIS_READ_FROM_REPLICAS"):
-            kwargs["read_from_replicas"] = _flag(
-                "REDIS_READ_FROM_REPLICAS", get("REDIS_READ_FROM_REPLICAS")
-            )
-        for name, key, example in (
-            ("REDIS_SOCKET_TIMEOUT", "socket_timeout", "2000"),
-            ("REDIS_CONNECT_TIMEOUT", "connect_timeout", "1000"),
-            ("REDIS_RETRY_DEADLINE", "retry_deadline", "5000"),
-            ("REDIS_WAIT_TIMEOUT", "wait_timeout", "1000"),
-        ):
-            if get(name):
-                kwargs[key] = _millis(name, get(name), example)
-        for name, key, example in (
-            ("REDIS_MAX_CONNECTIONS", "max_connections", "50"),
-            ("REDIS_WAIT_REPLICAS", "wait_replicas", "1"),
-        ):
-            if get(name):
-                kwargs[key] = _count(name, get(name), example)
-        return cls(**kwargs)  # type: ignore[arg-type]
+        env = Env(environ, error=RedisConfigError)
+        timeout = {"minimum": 1, "maximum": MAX_TIMEOUT_MS}
+        return cls(
+            mode=_mode(env),
+            url=env.text("REDIS_URL", cls.url),
+            sentinel_hosts=env.addresses("REDIS_SENTINEL_HOSTS", example=_SENTINEL_EXAMPLE),
+            cluster_nodes=env.addresses("REDIS_CLUSTER_NODES", example=_CLUSTER_EXAMPLE),
+            master_name=env.text("REDIS_MASTER_NAME", cls.master_name),
+            password=env.secret("REDIS_PASSWORD"),
+            sentinel_password=env.secret("REDIS_SENTINEL_PASSWORD"),
+            read_from_replicas=env.flag("REDIS_READ_FROM_REPLICAS", False),
+            socket_timeout=env.millis("REDIS_SOCKET_TIMEOUT", cls.socket_timeout, **timeout),
+            connect_timeout=env.millis("REDIS_CONNECT_TIMEOUT", cls.connect_timeout, **timeout),
+            retry_deadline=env.millis(
+                "REDIS_RETRY_DEADLINE", cls.retry_deadline, maximum=MAX_TIMEOUT_MS
+            ),
+            wait_timeout=env.millis("REDIS_WAIT_TIMEOUT", cls.wait_timeout, **timeout),
+            max_connections=env.count("REDIS_MAX_CONNECTIONS", cls.max_connections, minimum=1),
+            wait_replicas=env.count("REDIS_WAIT_REPLICAS", cls.wait_replicas, maximum=100),
+        )
 
 
-def _mode(env: Mapping[str, str]) -> RedisMode:
-    explicit = env.get("REDIS_MODE", "").strip().lower()
-    enabled = _flag("REDIS_CLUSTER_ENABLED", env.get("REDIS_CLUSTER_ENABLED", ""))
-    if explicit:
-        if explicit not in _MODES:
-            raise RedisConfigError("REDIS_MODE", f"unknown mode {explicit!r}", "sentinel")
-        if enabled and explicit == "standalone":
-            raise RedisConfigError(
-                "REDIS_MODE", "standalone contradicts REDIS_CLUSTER_ENABLED=true", "sentinel"
-            )
-        return explicit
+def _mode(env: Env) -> RedisMode:
+    """REDIS_MODE, or the mode the original REDIS_CLUSTER_ENABLED flag implies.
+
+    The flag stays supported for apps configured the old way: ``true`` with REDIS_SENTINEL_HOSTS
+    means sentinel, with REDIS_CLUSTER_NODES cluster; unset or ``false`` means standalone.
+    """
+    enabled = env.flag("REDIS_CLUSTER_ENABLED", False)
+    if env.raw("REDIS_MODE") is not None:
+        mode = env.choice("REDIS_MODE", _MODES, "standalone")
+        if enabled and mode == "standalone":
+            env.fail("REDIS_MODE", "standalone contradicts REDIS_CLUSTER_ENABLED=true", "sentinel")
+        return mode
     if not enabled:
         return "standalone"
-    has_sentinels = bool(env.get("REDIS_SENTINEL_HOSTS", "").strip())
-    has_nodes = bool(env.get("REDIS_CLUSTER_NODES", "").strip())
-    if has_sentinels == has_nodes:
-        raise RedisConfigError(
+    has_sentinels = env.raw("REDIS_SENTINEL_HOSTS") is not None
+    if has_sentinels == (env.raw("REDIS_CLUSTER_NODES") is not None):
+        env.fail(
             "REDIS_CLUSTER_ENABLED",
-            "true needs exactly one of REDIS_SENTINEL_HOSTS or REDIS_CLUSTER_NODES"
-            " (or set REDIS_MODE)",
+            "true needs exactly one of REDIS_SENTINEL_HOSTS or REDIS_CLUSTER_NODES (or set "
+            "REDIS_MODE)",
             f"true with REDIS_SENTINEL_HOSTS={_SENTINEL_EXAMPLE}",
         )
     return "sentinel" if has_sentinels else "cluster"

@@ -109,7 +109,7 @@ async def test_standalone_app_handles_its_own_lifespan(
 
 
 async def test_fastapi_add_middleware(make_service: Callable[..., HealthService]) -> None:
-    service = make_service(environment="production", metrics_token="tok")
+    service = make_service(environment="production", metrics_token="tok-0123456789abcdef")
     service.add_check("database", CountingCheck(), critical=True)
     api = FastAPI()
 
@@ -121,7 +121,9 @@ async def test_fastapi_add_middleware(make_service: Callable[..., HealthService]
     async with serve(api) as http:
         assert (await http.get("/api/ping")).json() == {"pong": True}
         assert (await http.get("/api/health/detailed")).json() == {"status": "healthy"}
-        authorised = await http.get("/api/health/detailed", headers={"authorization": "Bearer tok"})
+        authorised = await http.get(
+            "/api/health/detailed", headers={"authorization": "Bearer tok-0123456789abcdef"}
+        )
         assert authorised.json()["services"]["database"]["status"] == "healthy"
         assert (await http.get("/api/health/ready")).status_code == 200
 

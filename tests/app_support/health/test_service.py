@@ -68,16 +68,18 @@ async def test_readiness_follows_the_lifecycle_and_critical_checks(
 async def test_production_hides_details_from_anonymous_callers(
     make_service: Callable[..., HealthService],
 ) -> None:
-    service = make_service(environment="production", metrics_token="s3cret-token")
+    service = make_service(environment="production", metrics_token="s3cret-token-0123456")
     service.mark_started()
     check = CountingCheck({"status": "degraded", "error": "slow"})
     service.add_check("database", check, critical=True)
     for path in ("/api/health", "/api/health/ready", "/api/health/detailed", "/api/system/health"):
-        for authorization in (None, "Bearer wrong", "s3cret-token"):
+        for authorization in (None, "Bearer wrong", "s3cret-token-0123456"):
             code, body = await get(service, path, authorization=authorization)
             assert body in ({"status": "healthy"}, {"status": "degraded"}), (path, body)
             assert code == 200
-    code, body = await get(service, "/api/health/detailed", authorization="Bearer s3cret-token")
+    code, body = await get(
+        service, "/api/health/detailed", authorization="Bearer s3cret-token-0123456"
+    )
     assert body["services"]["database"]["error"] == "slow"
     code, body = await get(service, "/api/health/detailed", accept="application/health+json")
     assert body == {"status": "warn"}

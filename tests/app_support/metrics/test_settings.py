@@ -23,14 +23,14 @@ def test_reads_every_variable(tmp_path: Path) -> None:
     settings = MetricsSettings.from_env(
         {
             "APP_ENV": "production",
-            "METRICS_TOKEN": "abc123",
+            "METRICS_TOKEN": "abc123-a-long-enough-token",
             "APP_VERSION": "2.3.4",
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
             "METRICS_PORT": "9100",
         }
     )
     assert settings.secured
-    assert settings.token == "abc123"
+    assert settings.token == "abc123-a-long-enough-token"
     assert settings.version == "2.3.4"
     assert settings.multiprocess_dir == str(tmp_path)
     assert settings.port == 9100
@@ -45,6 +45,7 @@ def test_reads_every_variable(tmp_path: Path) -> None:
         ({"PROMETHEUS_MULTIPROC_DIR": "/nonexistent/metrics"}, "PROMETHEUS_MULTIPROC_DIR"),
         ({"METRICS_PORT": "http"}, "METRICS_PORT"),
         ({"METRICS_PORT": "70000"}, "METRICS_PORT"),
+        ({"METRICS_PORT": "\u00b2"}, "METRICS_PORT"),
     ],
 )
 def test_bad_values_name_the_variable_and_give_an_example(

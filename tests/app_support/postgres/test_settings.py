@@ -136,7 +136,9 @@ def test_repr_hides_the_password() -> None:
 
 
 def test_missing_url() -> None:
-    with pytest.raises(DatabaseConfigError, match=r"DATABASE_URL is not set; e\.g\. DATABASE_URL="):
+    with pytest.raises(
+        DatabaseConfigError, match=r"^DATABASE_URL: is not set; for example DATABASE_URL="
+    ):
         DatabaseSettings.from_env({})
 
 
@@ -149,6 +151,10 @@ def test_missing_url() -> None:
         ("DATABASE_TIMEOUT", "-1"),
         ("DATABASE_TIMEOUT", "soon"),
         ("DATABASE_TIMEOUT", "nan"),
+        ("DATABASE_TIMEOUT", "inf"),
+        ("DATABASE_TIMEOUT", "1e300"),
+        ("DATABASE_CONNECT_TIMEOUT", "-inf"),
+        ("DATABASE_CONNECTION_LIMIT", "\u00b2"),
         ("DATABASE_CONNECT_TIMEOUT", "0"),
         ("DATABASE_RETRY_ATTEMPTS", "0"),
         ("DATABASE_APPLICATION_NAME", "x" * 64),
@@ -159,45 +165,84 @@ def test_bad_variable_is_named_with_an_example(variable: str, value: str) -> Non
     with pytest.raises(DatabaseConfigError) as caught:
         DatabaseSettings.from_env(env(**{variable: value}))
     message = str(caught.value)
-    assert message.startswith(variable)
-    assert "e.g." in message
+    assert message.startswith(f"{variable}: {value!r} is")
+    assert f"; for example {variable}=" in message
     assert isinstance(caught.value, ValueError)
 
 
 @pytest.mark.parametrize(
     ("query", "named"),
     [
-        ("connection_limit=lots", "DATABASE_URL parameter connection_limit"),
-        ("pool_timeout=-3", "DATABASE_URL parameter pool_timeout"),
-        ("schema=a%20b", "DATABASE_URL parameter schema"),
-        ("pgbouncer=true", "DATABASE_URL"),
+        ("connection_limit=lots", "DATABASE_URL: parameter connection_limit='lots'"),
+        ("pool_timeout=-3", "DATABASE_URL: parameter pool_timeout='-3' is out of range"),
+        ("pool_timeout=inf", "DATABASE_URL: parameter pool_timeout='inf' is not a finite"),
+        ("schema=a%20b", "DATABASE_URL: parameter schema='a b'"),
+        ("pgbouncer=true", "DATABASE_URL: 'postgresql://app:***@db.internal:5433/shop?pgb"),
     ],
 )
 def test_bad_url_parameter_is_named_without_the_password(query: str, named: str) -> None:
     with pytest.raises(DatabaseConfigError) as caught:
         DatabaseSettings.from_env(env(f"{URL}?{query}"))
     assert str(caught.value).startswith(named)
-    assert "e.g." in str(caught.value)
+    assert "; for example DATABASE_URL=postgresql://" in str(caught.value)
     assert "s3cret-pw" not in str(caught.value)
+
+
+# Issue 13.5 and 13.11: other schemes printed the password; a bad port or bracket was not named.
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://app:s3cret-pw@db/app",
+        "postgresql+psycopg://app:s3cret-pw@db/app",
+        "postgresql:/app:s3cret-pw@db/app",
+        "postgresql://app:s3cret-pw@[::1/app",
+        "postgresql://app:s3cret-pw@db:99999/app",
+        "postgresql://app:s3c@ret-pw@db:99999/app",
+        "postgres://app:s3cret-pw@db/app?connection_limit=0",
+        "host=db password=s3cret-pw dbname=app port=x y",
+    ],
+)
+def test_url_errors_name_the_variable_and_hide_the_password(url: str) -> None:
+    with pytest.raises(DatabaseConfigError) as caught:
+        DatabaseSettings.from_env(env(url))
+    message = str(caught.value)
+    assert message.startswith("DATABASE_URL: ")
+    assert "s3cret" not in message
+    assert "ret-pw" not in message
+
+
+def test_prisma_parameters_stay_supported_and_variables_win() -> None:
+    """Apps configured the old way: every Prisma parameter is read, each variable overrides it."""
+    url = f"{URL}?connection_limit=7&pool_timeout=2&connect_timeout=3&application_name=a&schema=s"
+    old = DatabaseSettings.from_env(env(url))
+    assert (old.max_size, old.acquire_timeout, old.connect_timeout) == (7, 2.0, 3.0)
+    assert (old.application_name, old.schema, old.url) == ("a", "s", URL)
+    new = DatabaseSettings.from_env(
+        env(url, DATABASE_CONNECTION_LIMIT="4", DATABASE_TIMEOUT="500",
+            DATABASE_CONNECT_TIMEOUT="1500", DATABASE_APPLICATION_NAME="b")
+    )  # fmt: skip
+    assert (new.max_size, new.acquire_timeout, new.connect_timeout) == (4, 0.5, 1.5)
+    assert (new.application_name, new.schema) == ("b", "s")
 
 
 @pytest.mark.parametrize(
     ("keywords", "named"),
     [
-        ({"max_size": 0}, "max_size=0"),
-        ({"min_size": 5, "max_size": 2}, "min_size=5"),
-        ({"acquire_timeout": float("inf")}, "acquire_timeout=inf"),
-        ({"connect_timeout": 0}, "connect_timeout=0"),
-        ({"retry_attempts": 0}, "retry_attempts=0"),
-        ({"check_interval": -1.0}, "check_interval=-1.0"),
-        ({"schema": "x;drop"}, "schema='x;drop'"),
-        ({"tables": frozenset({"public.users"})}, "tables='public.users'"),
-        ({"url": f"{URL}?connection_limit=3"}, "url="),
+        ({"max_size": 0}, "max_size: '0' is out of range"),
+        ({"min_size": 5, "max_size": 2}, "min_size: '5' is out of range (0 to 2)"),
+        ({"acquire_timeout": float("inf")}, "acquire_timeout: 'inf' is not a finite number"),
+        ({"connect_timeout": 0}, "connect_timeout: '0' is out of range"),
+        ({"retry_attempts": 0}, "retry_attempts: '0' is out of range"),
+        ({"check_interval": -1.0}, "check_interval: '-1.0' is out of range"),
+        ({"retry_backoff": float("nan")}, "retry_backoff: 'nan' is not a finite"),
+        ({"schema": "x;drop"}, "schema: 'x;drop' is not an identifier"),
+        ({"tables": frozenset({"public.users"})}, "tables: 'public.users' is not a bare"),
+        ({"url": f"{URL}?connection_limit=3"}, "url: must not carry connection_limit"),
     ],
 )
 def test_bad_keyword_is_named(keywords: dict[str, object], named: str) -> None:
     with pytest.raises(DatabaseConfigError) as caught:
         DatabaseSettings(**{"url": URL, **keywords})  # type: ignore[arg-type]
     assert str(caught.value).startswith(named)
-    assert "e.g." in str(caught.value)
+    assert "; for example " in str(caught.value)
     assert "s3cret-pw" not in str(caught.value)

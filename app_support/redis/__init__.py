@@ -6,7 +6,7 @@ primitives (cache, job queues, sessions, rate limiting) and the health check tak
 
 from app_support.redis.cache import Cache
 from app_support.redis.durability import Durability
-from app_support.redis.errors import RedisConfigError, WriteNotConfirmedError
+from app_support.redis.errors import RedisConfigError, WriteNotConfirmedError, WriteRefusedError
 from app_support.redis.factory import (
     AsyncRedisClient,
     SyncRedisClient,
@@ -41,6 +41,7 @@ __all__ = [
     "SyncRateLimiter",
     "SyncRedisClient",
     "WriteNotConfirmedError",
+    "WriteRefusedError",
     "create_async_client",
     "create_client",
     "redis_health",

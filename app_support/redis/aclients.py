@@ -1,4 +1,8 @@
-"""The asyncio twins of app_support.redis.clients (same behaviour, same hook contract)."""
+"""The asyncio twins of app_support.redis.clients (same behaviour, same hook contract).
+
+A sentinel-mode master client's ``switch_watcher`` is a task started by the first command or
+pipeline in the running loop and stopped (by a flag, not by cancellation) in ``aclose()``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from app_support.redis.failover import (
     command_name,
     run_async,
 )
+from app_support.redis.sentinel_watch import AsyncSwitchWatcher
 
 __all__ = [
     "AsyncFailoverCluster",
@@ -42,7 +47,12 @@ class AsyncTimedPipeline(Pipeline):
 class AsyncFailoverRedis(Redis, Instrumented):  # type: ignore[misc]
     """``redis.asyncio.Redis`` for standalone and Sentinel mode."""
 
+    switch_watcher: AsyncSwitchWatcher | None = None
+
     async def execute_command(self, *args: Any, **options: Any) -> Any:
+        watcher = self.switch_watcher
+        if watcher is not None and not watcher.started:
+            watcher.start()
         return await run_async(
             self.policy,
             self.hook,
@@ -56,11 +66,20 @@ class AsyncFailoverRedis(Redis, Instrumented):  # type: ignore[misc]
         return await run_async(self.policy, None, PIPELINE, call, self._drop_idle_connections)
 
     def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Any:
+        watcher = self.switch_watcher
+        if watcher is not None and not watcher.started:
+            watcher.start()  # a pipeline is queued in a coroutine, so a loop is running
         pipe = AsyncTimedPipeline(
             self.connection_pool, self.response_callbacks, transaction, shard_hint
         )
         pipe.hook = self.hook
         return pipe
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        """Stop the switch watcher (bounded wait), then close as ``redis.asyncio.Redis`` does."""
+        if self.switch_watcher is not None:
+            await self.switch_watcher.aclose()
+        await super().aclose(close_connection_pool)
 
     async def _drop_idle_connections(self) -> None:
         # Idle sockets may still point at the old master; new ones ask Sentinel again.

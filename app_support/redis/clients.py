@@ -8,6 +8,9 @@ The factory (app_support.redis.factory) builds these; they are ordinary ``redis.
 - Pipelines report once per ``execute()`` as command ``PIPELINE`` and are *not* retried (a
   half-applied pipeline cannot be replayed blindly); primitives whose pipelines are idempotent
   wrap them in :meth:`FailoverRedis.with_failover`.
+- In sentinel mode a master client has a ``switch_watcher`` (app_support.redis.sentinel_watch)
+  that drops the old master's connections on ``+switch-master``; it starts with the first
+  command or pipeline and stops in ``close()``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from app_support.redis.failover import (
     command_name,
     run_sync,
 )
+from app_support.redis.sentinel_watch import SwitchWatcher
 
 __all__ = ["FailoverCluster", "FailoverRedis", "TimedClusterPipeline", "TimedPipeline"]
 
@@ -45,7 +49,12 @@ class TimedPipeline(Pipeline):
 class FailoverRedis(Redis, Instrumented):
     """``redis.Redis`` for standalone and Sentinel mode (see the module docstring)."""
 
+    switch_watcher: SwitchWatcher | None = None
+
     def execute_command(self, *args: Any, **options: Any) -> Any:
+        watcher = self.switch_watcher
+        if watcher is not None and not watcher.started:
+            watcher.start()
         return run_sync(
             self.policy,
             self.hook,
@@ -59,9 +68,25 @@ class FailoverRedis(Redis, Instrumented):
         return run_sync(self.policy, None, PIPELINE, call, self._drop_idle_connections)
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> TimedPipeline:
+        watcher = self.switch_watcher
+        if watcher is not None and not watcher.started:
+            watcher.start()
         pipe = TimedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
         pipe.hook = self.hook
         return pipe
+
+    def close(self) -> None:
+        """Stop the switch watcher (bounded wait), then close as ``redis.Redis`` does."""
+        if self.switch_watcher is not None:
+            self.switch_watcher.close()
+        super().close()
+
+    def __del__(self) -> None:
+        # Garbage collection must not wait for the watcher thread: only flag it.
+        if self.switch_watcher is not None:
+            self.switch_watcher.stop()
+            self.switch_watcher = None
+        super().__del__()  # type: ignore[no-untyped-call]
 
     def _drop_idle_connections(self) -> None:
         # Idle sockets may still point at the old master; new ones ask Sentinel again.

@@ -4,39 +4,22 @@
 non-transactional pipeline. In cluster mode the pipeline sends ``WAIT`` to the node that owns the
 key (``target_nodes``), which is where the write went. Only idempotent writes use this: a retry
 after a failover repeats the whole pipeline.
+
+``Durability`` lives in app_support.redis.failover (every client carries its default, built by
+the factory from ``REDIS_WAIT_REPLICAS``); it is re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from app_support.redis.aclients import AsyncFailoverCluster
 from app_support.redis.clients import FailoverCluster
 from app_support.redis.errors import WriteNotConfirmedError
 from app_support.redis.factory import AsyncRedisClient, SyncRedisClient
-from app_support.redis.settings import RedisSettings
+from app_support.redis.failover import Durability
 
 __all__ = ["Durability", "confirmed_write", "confirmed_write_sync"]
-
-
-@dataclass(frozen=True)
-class Durability:
-    """How many replicas must confirm a durable write (0: none, no WAIT) and for how long."""
-
-    replicas: int = 0
-    timeout: float = 1.0
-
-    @classmethod
-    def from_settings(cls, settings: RedisSettings) -> Durability:
-        """``REDIS_WAIT_REPLICAS`` / ``REDIS_WAIT_TIMEOUT`` as a Durability."""
-        return cls(settings.wait_replicas, settings.wait_timeout)
-
-    def __post_init__(self) -> None:
-        if self.replicas < 0 or self.timeout <= 0:
-            raise ValueError(
-                "Durability: replicas must be >= 0 and timeout > 0, e.g. Durability(1, 1.0)"
-            )
 
 
 async def confirmed_write(
@@ -44,8 +27,9 @@ async def confirmed_write(
 ) -> Any:
     """Run ``command`` (which writes ``key``); with replicas > 0 require WAIT to confirm it.
 
-    Raises WriteNotConfirmedError when fewer replicas confirm within the timeout; retries
-    failover errors until the client's deadline.
+    Raises WriteNotConfirmedError when fewer replicas confirm within the timeout, and its
+    subclass WriteRefusedError when the master refuses the write (``NOREPLICAS``) until the
+    client's deadline; retries failover errors until that deadline.
     """
     if durability.replicas == 0:
         return await client.execute_command(*command)

@@ -5,15 +5,22 @@
 
 - standalone: connect to ``REDIS_URL``;
 - sentinel: ask the Sentinels (with the Sentinel password only) for the current master and ask
-  again after every connection error, READONLY answer or timeout;
+  again after every connection error, READONLY or NOREPLICAS answer or timeout; a new master
+  connection checks ``ROLE`` (app_support.redis.sentinel_discovery), and a master client follows
+  ``+switch-master`` at once (``client.switch_watcher``, app_support.redis.sentinel_watch: one
+  Sentinel connection per client, started by the first command, stopped by close/aclose);
 - cluster: follow MOVED/ASK and refresh the slot map after a failover (redis-py);
 - time every command through ``on_command`` and retry failover errors until
-  ``settings.retry_deadline`` (app_support.redis.failover).
+  ``settings.retry_deadline`` (app_support.redis.failover);
+- carry ``client.durability`` (``Durability.from_settings``: ``REDIS_WAIT_REPLICAS``), the default
+  of the job queues and the session store.
 
 No I/O happens here except for the sync cluster client, which redis-py builds by reading the
 slot map (so it raises ``RedisClusterException`` when no seed node answers); the others connect
 on their first command. ``readonly=True`` returns a client for
-read-only calls that uses replicas when ``settings.read_from_replicas`` is set.
+read-only calls that uses replicas when ``settings.read_from_replicas`` is set (it has no switch
+watcher). ``watch_switches=False`` leaves the watcher out (the client then learns of a switch only
+when its node refuses or fails; benchmarks compare the two).
 """
 
 from __future__ import annotations
@@ -21,15 +28,27 @@ from __future__ import annotations
 from typing import Any, cast
 
 from redis.asyncio.cluster import ClusterNode as AsyncClusterNode
-from redis.asyncio.sentinel import Sentinel as AsyncSentinel
+from redis.asyncio.sentinel import SentinelConnectionPool as AsyncSentinelConnectionPool
 from redis.backoff import ExponentialBackoff
 from redis.cluster import ClusterNode, LoadBalancingStrategy
 from redis.retry import Retry
-from redis.sentinel import Sentinel
 
 from app_support.redis.aclients import AsyncFailoverCluster, AsyncFailoverRedis
 from app_support.redis.clients import FailoverCluster, FailoverRedis
-from app_support.redis.failover import CommandHook, FailoverPolicy, connection_retry, no_retry
+from app_support.redis.failover import (
+    CommandHook,
+    Durability,
+    FailoverPolicy,
+    connection_retry,
+    no_retry,
+)
+from app_support.redis.sentinel_discovery import (
+    AsyncFollowingSentinel,
+    AsyncRoleCheckedConnection,
+    FollowingSentinel,
+    RoleCheckedConnection,
+)
+from app_support.redis.sentinel_watch import AsyncSwitchWatcher, SwitchWatcher
 from app_support.redis.settings import RedisSettings
 
 __all__ = ["AsyncRedisClient", "SyncRedisClient", "create_async_client", "create_client"]
@@ -39,20 +58,34 @@ AsyncRedisClient = AsyncFailoverRedis | AsyncFailoverCluster
 
 
 def create_client(
-    settings: RedisSettings, *, on_command: CommandHook | None = None, readonly: bool = False
+    settings: RedisSettings,
+    *,
+    on_command: CommandHook | None = None,
+    readonly: bool = False,
+    watch_switches: bool = True,
 ) -> SyncRedisClient:
     """Build a sync client for ``settings.mode``; close it with ``client.close()``."""
     client: SyncRedisClient
     if settings.mode == "standalone":
         client = cast(FailoverRedis, FailoverRedis.from_url(settings.url, **_data_kwargs(settings)))
     elif settings.mode == "sentinel":
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinel = FollowingSentinel(  # type: ignore[no-untyped-call]
             list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
         )
-        node_for = sentinel.slave_for if _from_replicas(settings, readonly) else sentinel.master_for
-        client = node_for(  # type: ignore[no-untyped-call]
-            settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
-        )
+        if _from_replicas(settings, readonly):
+            client = sentinel.slave_for(  # type: ignore[no-untyped-call]
+                settings.master_name, redis_class=FailoverRedis, **_data_kwargs(settings)
+            )
+        else:
+            master = sentinel.master_for(  # type: ignore[no-untyped-call]
+                settings.master_name,
+                redis_class=FailoverRedis,
+                connection_class=RoleCheckedConnection,
+                **_data_kwargs(settings),
+            )
+            if watch_switches:
+                master.switch_watcher = SwitchWatcher(master.connection_pool)
+            client = master
     else:
         client = FailoverCluster(
             startup_nodes=[
@@ -61,12 +94,16 @@ def create_client(
             ],
             **_cluster_kwargs(settings, readonly),
         )
-    client.configure(FailoverPolicy(settings.retry_deadline), on_command)
+    _configure(client, settings, on_command)
     return client
 
 
 def create_async_client(
-    settings: RedisSettings, *, on_command: CommandHook | None = None, readonly: bool = False
+    settings: RedisSettings,
+    *,
+    on_command: CommandHook | None = None,
+    readonly: bool = False,
+    watch_switches: bool = True,
 ) -> AsyncRedisClient:
     """Build an asyncio client for ``settings.mode``; close it with ``await client.aclose()``."""
     client: AsyncRedisClient
@@ -75,20 +112,45 @@ def create_async_client(
             AsyncFailoverRedis, AsyncFailoverRedis.from_url(settings.url, **_data_kwargs(settings))
         )
     elif settings.mode == "sentinel":
-        sentinel = AsyncSentinel(  # type: ignore[no-untyped-call]
+        sentinel = AsyncFollowingSentinel(  # type: ignore[no-untyped-call]
             list(settings.sentinel_hosts), sentinel_kwargs=_sentinel_kwargs(settings)
         )
-        node_for = sentinel.slave_for if _from_replicas(settings, readonly) else sentinel.master_for
-        client = node_for(
-            settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
-        )
+        if _from_replicas(settings, readonly):
+            client = sentinel.slave_for(
+                settings.master_name, redis_class=AsyncFailoverRedis, **_data_kwargs(settings)
+            )
+        else:
+            amaster = cast(
+                AsyncFailoverRedis,
+                sentinel.master_for(
+                    settings.master_name,
+                    redis_class=AsyncFailoverRedis,
+                    connection_class=AsyncRoleCheckedConnection,
+                    **_data_kwargs(settings),
+                ),
+            )
+            if watch_switches:
+                amaster.switch_watcher = AsyncSwitchWatcher(
+                    cast(AsyncSentinelConnectionPool, amaster.connection_pool)
+                )
+            client = amaster
     else:
         client = AsyncFailoverCluster(
             startup_nodes=[AsyncClusterNode(host, port) for host, port in settings.cluster_nodes],
             **_cluster_kwargs(settings, readonly),
         )
-    client.configure(FailoverPolicy(settings.retry_deadline), on_command)
+    _configure(client, settings, on_command)
     return client
+
+
+def _configure(
+    client: SyncRedisClient | AsyncRedisClient,
+    settings: RedisSettings,
+    on_command: CommandHook | None,
+) -> None:
+    client.configure(
+        FailoverPolicy(settings.retry_deadline), on_command, Durability.from_settings(settings)
+    )
 
 
 def _data_kwargs(settings: RedisSettings) -> dict[str, Any]:

@@ -9,6 +9,15 @@ outer attempt opens a fresh connection to the master Sentinel names *now*.
 
 Commands retried after a timeout may run twice; every primitive of app_support.redis is written
 so a repeat is harmless (idempotent job ids, SET/EXPIRE, counters where one extra hit is fine).
+
+A node that is no longer the master is retried like a connection error: ``READONLY`` (redis-py
+turns it into a ConnectionError for Sentinel pools) and ``NOREPLICAS`` (a master whose
+``min-replicas-to-write`` is not met, e.g. a demoted master whose replicas left it). The retry
+opens a fresh connection, so Sentinel is asked again. A ``NOREPLICAS`` that outlasts the deadline
+is raised as WriteRefusedError.
+
+Each client also carries its default :class:`Durability` (``REDIS_WAIT_REPLICAS``), which the job
+queues and the session store use unless they are given one.
 """
 
 from __future__ import annotations
@@ -25,18 +34,24 @@ from redis.exceptions import (
     ClusterDownError,
     ConnectionError,
     ReadOnlyError,
+    ResponseError,
     TimeoutError,
     TryAgainError,
 )
 from redis.retry import Retry
 
+from app_support.redis.errors import WriteRefusedError
+from app_support.redis.settings import RedisSettings
+
 __all__ = [
     "PIPELINE",
     "TIME_ONLY",
     "CommandHook",
+    "Durability",
     "FailoverPolicy",
     "Instrumented",
     "connection_retry",
+    "is_no_replicas",
     "is_retryable",
     "no_retry",
     "run_async",
@@ -46,6 +61,8 @@ __all__ = [
 T = TypeVar("T")
 
 _RETRYABLE = (ConnectionError, TimeoutError, ReadOnlyError, ClusterDownError, TryAgainError)
+# redis-py prefixes an error inside a pipeline with "Command # n (...) of pipeline caused error: ".
+_PIPELINE_PREFIX_END = "caused error: "
 
 
 class CommandHook(Protocol):
@@ -58,9 +75,28 @@ class CommandHook(Protocol):
     def __call__(self, command: str, seconds: float, failed: bool) -> None: ...
 
 
+def _server_reply(error: ResponseError) -> str:
+    return str(error.args[0]).rsplit(_PIPELINE_PREFIX_END, 1)[-1] if error.args else ""
+
+
+def is_no_replicas(error: BaseException) -> bool:
+    """True for a ``NOREPLICAS`` refusal, alone or inside a pipeline's error."""
+    return isinstance(error, ResponseError) and _server_reply(error).startswith("NOREPLICAS")
+
+
 def is_retryable(error: BaseException) -> bool:
     """True for errors a failover causes (never for a wrong password)."""
-    return isinstance(error, _RETRYABLE) and not isinstance(error, AuthenticationError)
+    if isinstance(error, AuthenticationError):
+        return False
+    return isinstance(error, _RETRYABLE) or is_no_replicas(error)
+
+
+def _final_error(error: Exception, name: str) -> Exception | None:
+    # What to raise instead of ``error`` when retrying is over; None: ``error`` itself.
+    if is_no_replicas(error) and not isinstance(error, WriteRefusedError):
+        assert isinstance(error, ResponseError)
+        return WriteRefusedError(name, _server_reply(error))
+    return None
 
 
 def connection_retry() -> Retry:
@@ -85,6 +121,26 @@ class FailoverPolicy:
         return min(pause * 2, self.max_pause)
 
 
+@dataclass(frozen=True)
+class Durability:
+    """How many replicas must confirm a durable write (0: none, no WAIT) and for how long."""
+
+    replicas: int = 0
+    timeout: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: RedisSettings) -> Durability:
+        """``REDIS_WAIT_REPLICAS`` / ``REDIS_WAIT_TIMEOUT`` as a Durability."""
+        return cls(settings.wait_replicas, settings.wait_timeout)
+
+    def __post_init__(self) -> None:
+        if self.replicas < 0 or self.timeout <= 0:
+            raise ValueError(
+                "Durability: replicas must be >= 0 and timeout > 0, e.g. Durability(1, 1.0)"
+            )
+
+
+NO_WAIT = Durability()
 # Pipelines are timed but not retried (a half-applied pipeline cannot be replayed blindly).
 TIME_ONLY = FailoverPolicy(deadline=0.0)
 # The command name a pipeline reports to the hook, once per execute().
@@ -92,14 +148,19 @@ PIPELINE = "PIPELINE"
 
 
 class Instrumented:
-    """Mixin for the client classes: the failover policy and hook the factory configures."""
+    """Mixin for the client classes: the failover policy, the hook and the default durability
+    the factory configures."""
 
     hook: CommandHook | None = None
     policy: FailoverPolicy = FailoverPolicy()
+    durability: Durability = NO_WAIT
 
-    def configure(self, policy: FailoverPolicy, hook: CommandHook | None) -> None:
+    def configure(
+        self, policy: FailoverPolicy, hook: CommandHook | None, durability: Durability = NO_WAIT
+    ) -> None:
         self.policy = policy
         self.hook = hook
+        self.durability = durability
 
 
 def command_name(args: tuple[object, ...]) -> str:
@@ -117,7 +178,8 @@ def run_sync(
 ) -> T:
     """Run ``call``; on a retryable error drop idle connections and retry until the deadline.
 
-    Raises the last error once the deadline has passed, and non-retryable errors at once.
+    Raises the last error once the deadline has passed (a ``NOREPLICAS`` refusal as
+    WriteRefusedError), and non-retryable errors at once.
     """
     started = time.perf_counter()
     give_up_at = time.monotonic() + policy.deadline
@@ -129,7 +191,10 @@ def run_sync(
                 result = call()
             except Exception as error:
                 if not is_retryable(error) or time.monotonic() + pause > give_up_at:
-                    raise
+                    final = _final_error(error, name)
+                    if final is None:
+                        raise
+                    raise final from error
                 before_retry()
                 time.sleep(pause)
                 pause = policy.next_pause(pause)
@@ -159,7 +224,10 @@ async def run_async(
                 result = await call()
             except Exception as error:
                 if not is_retryable(error) or time.monotonic() + pause > give_up_at:
-                    raise
+                    final = _final_error(error, name)
+                    if final is None:
+                        raise
+                    raise final from error
                 await before_retry()
                 await asyncio.sleep(pause)
                 pause = policy.next_pause(pause)

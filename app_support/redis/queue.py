@@ -5,7 +5,8 @@ and taskiq-redis's Cluster broker has no leases, job status or waiting/active/co
 counts, which health and metrics read. The whole design is four Lua scripts (queue_scripts.py):
 
 - ``enqueue(payload, job_id)`` is idempotent on the job id, so it is retried safely through a
-  failover and may be confirmed by replicas (``Durability``, WAIT).
+  failover and may be confirmed by replicas (``Durability``, WAIT; by default the client's
+  ``durability``, i.e. ``REDIS_WAIT_REPLICAS``).
 - ``reserve()`` leases a job for ``lease`` seconds; a job whose worker died (lease ran out) is
   handed out again, up to ``max_attempts``, then marked failed.
 - ``complete(job)`` / ``fail(job, reason)`` acknowledge one attempt; they return False when the
@@ -32,7 +33,6 @@ from app_support.redis.queue_scripts import ACK, ENQUEUE, EXTEND, RESERVE
 __all__ = ["QUEUE_NAMES", "Job", "JobQueue", "JobState", "JobStatus", "SyncJobQueue"]
 
 QUEUE_NAMES = ("import", "analytics")
-NO_WAIT = Durability()
 JobState = Literal["waiting", "active", "completed", "failed"]
 
 
@@ -141,7 +141,10 @@ def _stats(waiting: Any, active: Any, counters: list[Any]) -> dict[str, int]:
 
 
 class JobQueue:
-    """The asyncio job queue (see the module docstring). Construction does no I/O."""
+    """The asyncio job queue (see the module docstring). Construction does no I/O.
+
+    ``durability`` defaults to the client's (``client.durability``, from the settings).
+    """
 
     def __init__(
         self,
@@ -151,9 +154,11 @@ class JobQueue:
         lease: float = 60.0,
         max_attempts: int = 3,
         result_ttl: float = 86400.0,
-        durability: Durability = NO_WAIT,
+        durability: Durability | None = None,
         namespace: str = "queue",
     ) -> None:
+        if durability is None:
+            durability = client.durability
         self.options = _Options(name, lease, max_attempts, result_ttl, durability, namespace)
         self.name = name
         self._client = client
@@ -164,7 +169,8 @@ class JobQueue:
     async def enqueue(self, payload: Mapping[str, Any], job_id: str | None = None) -> str:
         """Add a job; an existing ``job_id`` is left as it is. Returns the job id.
 
-        Raises WriteNotConfirmedError when durability asks for replicas that do not confirm.
+        Raises WriteNotConfirmedError when durability asks for replicas that do not confirm
+        (WriteRefusedError when the master refuses it: ``NOREPLICAS``).
         """
         job_id = job_id or uuid.uuid4().hex
         opts = self.options
@@ -222,9 +228,11 @@ class SyncJobQueue:
         lease: float = 60.0,
         max_attempts: int = 3,
         result_ttl: float = 86400.0,
-        durability: Durability = NO_WAIT,
+        durability: Durability | None = None,
         namespace: str = "queue",
     ) -> None:
+        if durability is None:
+            durability = client.durability
         self.options = _Options(name, lease, max_attempts, result_ttl, durability, namespace)
         self.name = name
         self._client = client

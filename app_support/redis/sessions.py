@@ -18,7 +18,10 @@ __all__ = ["SessionStore"]
 
 
 class SessionStore:
-    """Asyncio session store; ids are 256-bit random URL-safe tokens. No I/O at construction."""
+    """Asyncio session store; ids are 256-bit random URL-safe tokens. No I/O at construction.
+
+    ``durability`` (how ``create`` is confirmed) defaults to the client's ``durability``.
+    """
 
     def __init__(
         self,
@@ -32,7 +35,7 @@ class SessionStore:
             raise ValueError(f"ttl must be > 0 seconds, e.g. 1800.0, not {ttl!r}")
         self._client = client
         self._namespace = namespace
-        self._durability = durability or Durability()
+        self._durability = client.durability if durability is None else durability
         self.ttl = ttl
 
     def _key(self, session_id: str) -> str:
@@ -41,7 +44,8 @@ class SessionStore:
     async def create(self, data: Mapping[str, Any], ttl: float | None = None) -> str:
         """Store ``data`` (JSON-serialisable) under a new id and return the id.
 
-        Raises WriteNotConfirmedError when the durability asks for replicas that do not confirm.
+        Raises WriteNotConfirmedError when the durability asks for replicas that do not confirm
+        (WriteRefusedError when the master refuses the write: ``NOREPLICAS``).
         """
         session_id = secrets.token_urlsafe(32)
         key = self._key(session_id)

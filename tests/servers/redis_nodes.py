@@ -28,6 +28,10 @@ RedisDeployment attributes and methods:
 - ``master_address() -> (host, port)``: what the Sentinels say now (standalone: the node; cluster:
   the master of slot 0).
 - ``wait_for_new_master(old, timeout)``: blocks until the Sentinels name another master.
+- ``sentinel_failover(via=None)``: ``SENTINEL FAILOVER`` issued by hand (as an operator would) on
+  ``via`` or the first live Sentinel; returns the old master's address.
+- ``node_at(address)``: the data node listening there.
+- ``wait_for_sentinels_to_agree(address, timeout)``: blocks until every live Sentinel names it.
 - ``flush()``: FLUSHALL on every master, then WAIT for replicas.
 
 Servers get SIGKILL when the test process dies, however it dies (PR_SET_PDEATHSIG), so a killed
@@ -266,6 +270,29 @@ class RedisDeployment:
         node = next(n for n in self.nodes if n.port == new[1])
         _wait(lambda: node.client().info("replication")["role"] == "master", "promotion", timeout)
         return new
+
+    def sentinel_failover(self, via: RedisNode | None = None) -> tuple[str, int]:
+        old = self.master_address()
+        sentinel = via or next(s for s in self.sentinels if s.alive)
+        sentinel.client().execute_command("SENTINEL", "FAILOVER", self.master_name)  # type: ignore[no-untyped-call]
+        return old
+
+    def node_at(self, address: tuple[str, int]) -> RedisNode:
+        return next(n for n in self.nodes if n.address == address)
+
+    def wait_for_sentinels_to_agree(self, address: tuple[str, int], timeout: float = 15.0) -> None:
+        def agree() -> bool:
+            for sentinel in self.sentinels:
+                if not sentinel.alive:
+                    continue
+                host, port = sentinel.client(timeout=0.5).execute_command(  # type: ignore[no-untyped-call]
+                    "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.master_name
+                )
+                if (host, int(port)) != address:
+                    return False
+            return True
+
+        _wait(agree, f"every Sentinel to name {address}", timeout)
 
     def flush(self) -> None:
         masters = (

@@ -42,7 +42,8 @@ class AppConfig:
       it works, so this is how long a dead worker's job waits before it is handed out again.
     - ``max_attempts``: deliveries of a job before it is marked failed.
     - ``stalled_after``: seconds an unfinished import may sit untouched before the worker enqueues
-      it again (its job may have been lost in a Redis failover).
+      it again if its job is gone (lost in a Redis failover); the worker uses at most half of
+      ``job_lease``, so a lost job comes back within the lease (reference_app/worker.py).
     - ``environment`` (``APP_ENV``): ``production`` marks the session cookie ``Secure``.
     - ``port`` (``PORT``): where ``python -m reference_app web|worker`` listens.
     """

@@ -192,10 +192,15 @@ async def apply_import(conn: AsyncConnection[Any], import_id: uuid.UUID) -> Impo
         return await _require(conn, import_id)
 
 
-async def fail_import(conn: AsyncConnection[Any], import_id: uuid.UUID, reason: str) -> None:
-    """Give up on an unfinished import (e.g. after too many attempts); finished ones are kept."""
+async def fail_import(conn: AsyncConnection[Any], import_id: uuid.UUID, reason: str) -> bool:
+    """Give up on an unfinished import (e.g. after too many attempts, or an upload whose job
+    could not be confirmed); finished ones are kept. True when this call failed it.
+
+    A worker applying the import holds its row lock: this waits for that transaction and then
+    finds the import completed (False), so an import is never both failed here and applied.
+    """
     async with conn.transaction():
-        await conn.execute(
+        cursor = await conn.execute(
             "UPDATE imports SET state = %s, reason = %s, payload = NULL, updated_at = now()"
             " WHERE id = %s AND state IN (%s, %s)",
             (
@@ -206,6 +211,7 @@ async def fail_import(conn: AsyncConnection[Any], import_id: uuid.UUID, reason: 
                 ImportState.ACTIVE.value,
             ),
         )
+    return cursor.rowcount == 1
 
 
 async def stalled_imports(

@@ -69,6 +69,8 @@ class Services:
 
 
 def _queue(redis: AsyncRedisClient, name: str, config: AppConfig) -> JobQueue:
+    # No durability argument here or for SessionStore: both take the client's
+    # (REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT, recorded by the factory), the one default.
     return JobQueue(redis, name, lease=config.job_lease, max_attempts=config.max_attempts)
 
 

@@ -8,9 +8,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app_support.redis.errors import WriteNotConfirmedError
 from reference_app.services import Services
 from reference_app.users import User, authenticate
 from reference_app.web.responses import error, rate_limited
+from reference_app.web.unavailable import retry_after, unavailable
 
 __all__ = ["client_id", "current_user", "me", "services_of", "sign_in", "sign_out"]
 
@@ -58,7 +60,8 @@ async def sign_in(request: Request) -> Response:
     """POST {"username", "password"} (JSON or form) -> 200 and the session cookie.
 
     401 for wrong credentials, 400 for a malformed body, 429 (Retry-After) beyond the per-client
-    limit: every attempt counts, so guessing passwords is throttled.
+    limit: every attempt counts, so guessing passwords is throttled. 503 (Retry-After) when the
+    session write is not confirmed by the replicas ``REDIS_WAIT_REPLICAS`` asks for.
     """
     services = services_of(request)
     decision = await services.sign_in_limiter.hit(client_id(request))
@@ -72,7 +75,12 @@ async def sign_in(request: Request) -> Response:
     if user is None:
         return error(401, "invalid_credentials", "unknown user or wrong password")
     config = services.config
-    session_id = await services.sessions.create({"user_id": user.id, "username": user.username})
+    try:
+        session_id = await services.sessions.create({"user_id": user.id, "username": user.username})
+    except WriteNotConfirmedError:
+        # Not confirmed by a replica: the session could vanish in a failover, so no cookie.
+        detail = "the session store could not confirm the session in time; sign in again"
+        return unavailable(retry_after(services), "write_not_confirmed", detail)
     response = JSONResponse({"user": {"id": user.id, "username": user.username}})
     response.set_cookie(
         config.session_cookie,

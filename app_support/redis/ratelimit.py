@@ -5,15 +5,19 @@ connections, which would bypass the failover policy and the per-command hook. Th
 subclasses below hand it the client from ``create_client``/``create_async_client`` instead (the
 storages' logic is the same in every mode: limits' cluster storage only changes construction).
 Its sliding-window keys carry hash tags, so every strategy works in cluster mode.
+
+The sliding window's stats are computed here (:func:`_sliding_stats`): limits' own formula says
+"retry now" for a counter read in the millisecond it was created (see there).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, WindowStats, parse
 from limits import strategies as sync_strategies
 from limits.aio import strategies as async_strategies
 from limits.aio.storage import RedisStorage as AsyncLimitsRedisStorage
@@ -25,15 +29,53 @@ __all__ = ["RateLimitDecision", "RateLimiter", "Strategy", "SyncRateLimiter"]
 
 Strategy = Literal["moving-window", "fixed-window", "sliding-window"]
 
+
+def _sliding_stats(item: RateLimitItem, window: tuple[int, float, int, float]) -> WindowStats:
+    """The stats of a sliding window from (previous count, its TTL, current count, its TTL).
+
+    As limits computes them, but for the wait: limits takes ``current_ttl % expiry``, and a
+    counter read in the millisecond it was created has exactly 2 x expiry left (limits sets it
+    with PX 2 x expiry), so the wait came out as 0 for a denied hit: the flaky
+    ``retry_after == 0.0`` (about 1 read in 4 on a fast loopback). A wait that is a whole period
+    by the modulo is a whole period.
+    """
+    previous_count, previous_ttl, current_count, current_ttl = window
+    expiry = item.get_expiry()
+    weighted = previous_count * previous_ttl / expiry + current_count
+    remaining = max(0, item.amount - math.floor(weighted))
+    waits = []
+    if previous_count:
+        step = expiry / previous_count  # the previous window frees one hit per step
+        waits.append(previous_ttl % step or step)
+    if current_count:
+        waits.append(current_ttl % expiry or expiry)
+    return WindowStats(time.time() + min(waits, default=0.0), remaining)
+
+
+class _SlidingWindow(sync_strategies.SlidingWindowCounterRateLimiter):
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        storage: Any = self.storage
+        return _sliding_stats(
+            item, storage.get_sliding_window(item.key_for(*identifiers), item.get_expiry())
+        )
+
+
+class _AsyncSlidingWindow(async_strategies.SlidingWindowCounterRateLimiter):
+    async def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        storage: Any = self.storage
+        window = await storage.get_sliding_window(item.key_for(*identifiers), item.get_expiry())
+        return _sliding_stats(item, window)
+
+
 _SYNC: dict[str, Any] = {
     "moving-window": sync_strategies.MovingWindowRateLimiter,
     "fixed-window": sync_strategies.FixedWindowRateLimiter,
-    "sliding-window": sync_strategies.SlidingWindowCounterRateLimiter,
+    "sliding-window": _SlidingWindow,
 }
 _ASYNC: dict[str, Any] = {
     "moving-window": async_strategies.MovingWindowRateLimiter,
     "fixed-window": async_strategies.FixedWindowRateLimiter,
-    "sliding-window": async_strategies.SlidingWindowCounterRateLimiter,
+    "sliding-window": _AsyncSlidingWindow,
 }
 
 

@@ -27,11 +27,13 @@ from app_support.metrics import (
     MetricsSettings,
 )
 from app_support.postgres import async_database_health
+from app_support.redis.errors import WriteNotConfirmedError
 from app_support.redis.health import redis_health
 from reference_app.config import AppConfig
 from reference_app.services import ANALYTICS_QUEUE, IMPORT_QUEUE, Services, open_services
 from reference_app.web.analytics import analytics
 from reference_app.web.auth import me, sign_in, sign_out
+from reference_app.web.unavailable import not_confirmed
 from reference_app.web.uploads import import_status, list_user_imports, upload
 
 __all__ = ["create_app"]
@@ -78,5 +80,9 @@ def create_app(
         Route("/api/analytics/{name}", analytics, methods=["GET"]),
         Route("/metrics", MetricsASGIApp(endpoint), methods=["GET", "HEAD"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={WriteNotConfirmedError: not_confirmed},  # 503, not 500 (issue 11)
+    )
     return HealthMiddleware(MetricsMiddleware(app, metrics=http_metrics), service=health)

@@ -85,6 +85,27 @@ async def test_an_unconfirmed_session_answers_503_without_a_cookie(
         assert (await app.client.get("/api/auth/me")).status_code == 401
 
 
+async def test_a_master_that_refuses_writes_gets_503_not_500(
+    redis_standalone: RedisDeployment, database_url: str
+) -> None:
+    # min-replicas-to-write unmet (its replica is gone): every write is refused (NOREPLICAS),
+    # here the sign-in limiter's counter, until the retry deadline.
+    redis_standalone.flush()
+    environ = {**environ_for(redis_standalone, database_url), "REDIS_RETRY_DEADLINE": "300"}
+    admin = redis_standalone.node("master").client()
+    async with running_app(environ) as app:
+        await app.add_user()
+        admin.config_set("min-replicas-to-write", 5)
+        try:
+            response = await app.sign_in()
+        finally:
+            admin.config_set("min-replicas-to-write", 0)
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "write_not_confirmed"
+        assert int(response.headers["retry-after"]) >= 1
+        assert (await app.sign_in()).status_code == 200
+
+
 async def test_a_confirmed_upload_is_accepted_where_a_replica_confirms(
     redis_sentinel: RedisDeployment, database_url: str
 ) -> None:

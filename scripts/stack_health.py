@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.render.envfile import read_env_file
+from stacks.compose.envfile import read_env_file
 
 __all__ = [
     "Container",

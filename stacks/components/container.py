@@ -1,12 +1,11 @@
 """One ContainerSpec -> one docker.Container: the single translation every component uses."""
 
-import string
 from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
-from stacks.model.spec import ContainerSpec, secret_references
+from stacks.model.spec import ContainerSpec, resolve_env, secret_references
 
 __all__ = ["container_env", "declare_container"]
 
@@ -17,11 +16,8 @@ def container_env(
     """``KEY=value`` entries, sorted; secret templates filled in, so the whole list is secret."""
 
     def fill(values: dict[str, str]) -> list[str]:
-        env = dict(spec.env)
-        env.update(
-            {key: string.Template(t).substitute(values) for key, t in spec.secret_env.items()}
-        )
-        return [f"{key}={value}" for key, value in sorted(env.items())]
+        env = resolve_env(spec.env, spec.secret_env, values)
+        return [f"{key}={value}" for key, value in env.items()]
 
     names = sorted(set().union(*(secret_references(t) for t in spec.secret_env.values())))
     used = {name: secrets[name] for name in names}

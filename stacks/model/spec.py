@@ -24,6 +24,7 @@ __all__ = [
     "Topology",
     "VolumeMount",
     "VolumeSpec",
+    "resolve_env",
     "secret_references",
 ]
 
@@ -48,6 +49,16 @@ def secret_references(template: str) -> set[str]:
     if unknown:
         raise ValueError(f"unknown secrets {sorted(unknown)} in template; known: {SECRET_NAMES}")
     return names
+
+
+def resolve_env(
+    env: Mapping[str, str], secret_env: Mapping[str, str], secrets: Mapping[str, str]
+) -> dict[str, str]:
+    """Plain ``env`` plus ``secret_env`` with its templates filled from ``secrets``, sorted by
+    name; KeyError for a template's secret that ``secrets`` lacks."""
+    resolved = dict(env)
+    resolved.update({key: string.Template(t).substitute(secrets) for key, t in secret_env.items()})
+    return dict(sorted(resolved.items()))
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,20 @@ from stacks.model.settings import StackSettings, load_settings
 from stacks.model.spec import Topology
 from stacks.model.topology import build_topology
 
-__all__ = ["REPO_ROOT", "read_stack_config", "stack_settings", "stack_topology"]
+__all__ = [
+    "REPO_ROOT",
+    "committed_stacks",
+    "read_stack_config",
+    "stack_settings",
+    "stack_topology",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def committed_stacks(root: Path = REPO_ROOT) -> list[str]:
+    """The stacks that have a ``Pulumi.<stack>.yaml`` in ``root``, sorted."""
+    return sorted(p.name.split(".")[1] for p in root.glob("Pulumi.*.yaml"))
 
 
 def read_stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, object]:

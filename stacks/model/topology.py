@@ -2,10 +2,15 @@
 
 from collections import Counter
 
+from stacks.model.containers import (
+    app_containers,
+    monitoring_containers,
+    postgres_container,
+    redis_containers,
+)
+from stacks.model.endpoints import stack_outputs
 from stacks.model.errors import StackConfigError
 from stacks.model.layout import Layout
-from stacks.model.redis_group import redis_containers
-from stacks.model.services import app_containers, monitoring_containers, postgres_container
 from stacks.model.settings import StackSettings
 from stacks.model.spec import ContainerSpec, NetworkSpec, Topology, VolumeSpec
 
@@ -24,40 +29,6 @@ def _check_ports(containers: list[ContainerSpec]) -> None:
             f"host port {clashes[0]} is published twice (app replicas take appHostPort + i)",
             "8000",
         )
-
-
-def _endpoints(layout: Layout, containers: list[ContainerSpec]) -> dict[str, str]:
-    settings = layout.settings
-    web = [c for c in containers if c.command == ("app-entrypoint", "web")]
-    endpoints = {
-        "network": layout.settings.prefix,
-        "subnet": str(settings.subnet),
-        "redisMode": settings.redis.mode,
-        "postgresAddress": f"{layout.one('postgres').ip}:5432",
-        "prometheusUrl": f"http://{layout.one('prometheus').ip}:9090",
-        "appUrls": ",".join(f"http://{c.ip}:8000" for c in web),
-    }
-    nodes = layout.redis_nodes()
-    if settings.redis.mode == "standalone":
-        endpoints["redisUrl"] = f"redis://{nodes[0].ip}:6379/0"
-    elif settings.redis.mode == "sentinel":
-        endpoints["redisSentinelHosts"] = ",".join(f"{s.ip}:26379" for s in layout.sentinels())
-        endpoints["redisMasterName"] = settings.redis.master_name
-    else:
-        endpoints["redisClusterNodes"] = ",".join(f"{n.ip}:6379" for n in nodes)
-    published = {
-        "app": "appPublishedUrls",
-        "prometheus": "prometheusPublishedUrl",
-        "postgres": "postgresPublishedAddress",
-    }
-    for service, key in published.items():
-        ports = [
-            p for c in containers if c.group == service or c.service == service for p in c.ports
-        ]
-        if ports:
-            scheme = "" if service == "postgres" else "http://"
-            endpoints[key] = ",".join(f"{scheme}{p.host_address}:{p.host_port}" for p in ports)
-    return endpoints
 
 
 def build_topology(settings: StackSettings) -> Topology:
@@ -84,5 +55,5 @@ def build_topology(settings: StackSettings) -> Topology:
         images={name: settings.images.name(name) for name in IMAGES},
         base_image=settings.images.base_image,
         build_images=settings.images.build,
-        endpoints=_endpoints(layout, containers),
+        endpoints=stack_outputs(layout, containers),
     )

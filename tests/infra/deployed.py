@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 import testinfra
 import yaml
 
+from stacks.compose.envfile import read_env_file
 from stacks.model import ContainerSpec, StackSettings, Topology, stack_settings, stack_topology
-from stacks.render.envfile import read_env_file
 
 __all__ = [
     "REPO_ROOT",

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from stacks.compose.files import rendered_files
 from stacks.model import stack_topology
-from stacks.render.files import rendered_files
 
 ROOT = Path(__file__).resolve().parents[2]
 

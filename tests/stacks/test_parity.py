@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks.compose.files import write_rendered_files
 from stacks.model import SECRET_CONFIG_KEYS, stack_topology
-from stacks.render.files import write_rendered_files
 from tests.stacks.mocked_program import FAKE_SECRETS, Declared
 
 Program = Callable[..., Declared]

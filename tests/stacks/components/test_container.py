@@ -2,8 +2,8 @@
 
 from collections.abc import Callable
 
+from stacks.compose.files import rendered_files
 from stacks.model import stack_topology
-from stacks.render.files import rendered_files
 from tests.stacks.mocked_program import Declared
 
 Program = Callable[..., Declared]

@@ -4,11 +4,10 @@ No password appears here: the image entrypoint appends requirepass / masterauth 
 the environment when the container starts.
 """
 
+from stacks.model.conf import HEADER
 from stacks.model.settings import RedisSettings
 
 __all__ = ["render_cluster_node_conf", "render_redis_conf", "render_sentinel_conf"]
-
-_HEADER = "# Rendered by scripts/render from the stack model; edit Pulumi.<stack>.yaml instead.\n"
 
 _COMMON = """\
 port 6379
@@ -34,7 +33,7 @@ def render_redis_conf(
     follows from its first moment as master.
     """
     role = "replica" if replica_of else "master"
-    lines = [_HEADER, f"# redisMode {mode}, {role}\n", _COMMON, f"replica-announce-ip {ip}\n"]
+    lines = [HEADER, f"# redisMode {mode}, {role}\n", _COMMON, f"replica-announce-ip {ip}\n"]
     if settings is not None:
         lines.append(
             "# A master refuses writes unless enough replicas acknowledged within the lag (s):\n"
@@ -49,7 +48,7 @@ def render_redis_conf(
 
 def render_cluster_node_conf(*, ip: str, node_timeout_ms: int) -> str:
     return (
-        f"{_HEADER}{_COMMON}"
+        f"{HEADER}{_COMMON}"
         "cluster-enabled yes\n"
         "cluster-config-file nodes.conf\n"
         f"cluster-node-timeout {node_timeout_ms}\n"
@@ -63,7 +62,7 @@ def render_sentinel_conf(*, ip: str, master_ip: str, settings: RedisSettings) ->
     """A Sentinel monitoring the master by IP (hostnames vanish from Docker DNS on failure)."""
     name = settings.master_name
     return (
-        f"{_HEADER}"
+        f"{HEADER}"
         "port 26379\n"
         "bind 0.0.0.0\n"
         "protected-mode no\n"

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from stacks.compose.compose import render_compose
 from stacks.model.spec import Topology
-from stacks.render.compose import render_compose
 
 __all__ = ["COMPOSE_FILE", "rendered_files", "write_rendered_files"]
 

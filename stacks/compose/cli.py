@@ -2,11 +2,11 @@
 
 import argparse
 import sys
-from pathlib import Path
 
+from stacks.compose.files import write_rendered_files
+from stacks.compose.stack_args import parse_stack_args, stack_parser
 from stacks.model import StackConfigError, stack_topology
 from stacks.model.stackfile import REPO_ROOT
-from stacks.render.files import write_rendered_files
 
 __all__ = ["main"]
 
@@ -19,21 +19,22 @@ def _override(text: str) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/render", description=__doc__)
-    parser.add_argument("stacks", nargs="*", help="default: every Pulumi.<stack>.yaml")
+    """Render each selected stack; 2 (nothing written for that stack) on a StackConfigError."""
+    parser = stack_parser(
+        "scripts/render",
+        __doc__,
+        directory_flag="--out",
+        directory_help="output directory (default: configs/<stack>)",
+    )
     parser.add_argument("--set", dest="overrides", type=_override, action="append", default=[])
-    parser.add_argument("--out", type=Path, help="output directory (default: configs/<stack>)")
-    args = parser.parse_args(argv)
-    stacks = args.stacks or sorted(p.name.split(".")[1] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
-    if args.out is not None and len(stacks) != 1:
-        parser.error("--out needs exactly one stack")
+    args, stacks = parse_stack_args(parser, argv)
     for stack in stacks:
         try:
             topology = stack_topology(stack, dict(args.overrides))
         except StackConfigError as error:
             print(f"scripts/render: {stack}: {error}", file=sys.stderr)
             return 2
-        directory = args.out or REPO_ROOT / "configs" / stack
+        directory = args.directory or REPO_ROOT / "configs" / stack
         written = write_rendered_files(topology, directory)
         print(f"{stack}: {len(written)} files in {directory}")
     return 0

@@ -4,8 +4,8 @@ from typing import Any
 
 import yaml
 
+from stacks.model.conf import HEADER
 from stacks.model.settings import StackSettings
-from stacks.render.prometheus import HEADER
 
 __all__ = ["render_alert_rules"]
 

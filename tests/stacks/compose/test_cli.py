@@ -3,7 +3,7 @@
 import subprocess
 from pathlib import Path
 
-from stacks.render.cli import main
+from stacks.compose.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 

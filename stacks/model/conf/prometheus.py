@@ -9,16 +9,13 @@ from typing import Any, Final
 
 import yaml
 
+from stacks.model.conf import HEADER
 from stacks.model.layout import Layout
-from stacks.model.settings import StackSettings
 
 __all__ = ["METRICS_TOKEN_FILE", "render_prometheus_config"]
 
 # Written by the prometheus image's entrypoint from METRICS_TOKEN (never committed).
 METRICS_TOKEN_FILE: Final = "/prometheus/metrics_token"  # noqa: S105 (a path)
-HEADER: Final = (
-    "# Rendered by scripts/render from the stack model; edit Pulumi.<stack>.yaml instead.\n"
-)
 
 
 def _static(targets: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -39,10 +36,11 @@ def _multi_target(job: str, exporter_ip: str, targets: list[tuple[str, str]]) ->
 
 
 def render_prometheus_config(
-    settings: StackSettings, *, metrics_token_file: str = METRICS_TOKEN_FILE
+    layout: Layout, *, metrics_token_file: str = METRICS_TOKEN_FILE
 ) -> str:
-    """The config for ``settings``; tests pass a temporary ``metrics_token_file`` to promtool."""
-    layout = Layout(settings)
+    """The config for the stack ``layout`` places; tests pass a temporary ``metrics_token_file``
+    to promtool."""
+    settings = layout.settings
     # Workers serve /metrics on the same port: the import counters are recorded there.
     app_jobs: list[dict[str, Any]] = [
         {

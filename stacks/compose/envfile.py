@@ -4,12 +4,12 @@ An existing file is never overwritten (its passwords are baked into the data vol
 keys are appended. Values are hex so they need no quoting in URLs, YAML or shell.
 """
 
-import argparse
 import os
 import secrets
 import sys
 from pathlib import Path
 
+from stacks.compose.stack_args import parse_stack_args, stack_parser
 from stacks.model import SECRET_NAMES
 from stacks.model.stackfile import REPO_ROOT
 
@@ -44,15 +44,15 @@ def ensure_env_file(path: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/gen-env", description=__doc__)
-    parser.add_argument("stacks", nargs="*", help="default: every Pulumi.<stack>.yaml")
-    parser.add_argument("--dir", type=Path, help="directory of the .env (default: configs/<stack>)")
-    args = parser.parse_args(argv)
-    stacks = args.stacks or sorted(p.name.split(".")[1] for p in REPO_ROOT.glob("Pulumi.*.yaml"))
-    if args.dir is not None and len(stacks) != 1:
-        parser.error("--dir needs exactly one stack")
+    parser = stack_parser(
+        "scripts/gen-env",
+        __doc__,
+        directory_flag="--dir",
+        directory_help="directory of the .env (default: configs/<stack>)",
+    )
+    args, stacks = parse_stack_args(parser, argv)
     for stack in stacks:
-        path = (args.dir or REPO_ROOT / "configs" / stack) / ".env"
+        path = (args.directory or REPO_ROOT / "configs" / stack) / ".env"
         generated = ensure_env_file(path)
         state = f"generated {', '.join(generated)}" if generated else "kept as is"
         print(f"{stack}: {path} {state}")

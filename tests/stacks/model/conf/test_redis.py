@@ -16,8 +16,8 @@ from typing import Any, cast
 import pytest
 import redis
 
+from stacks.compose.files import rendered_files
 from stacks.model import stack_topology
-from stacks.render.files import rendered_files
 
 
 def _free_port() -> int:

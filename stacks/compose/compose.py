@@ -10,13 +10,14 @@ from typing import Any
 
 import yaml
 
+from stacks.model.conf import HEADER
 from stacks.model.spec import ContainerSpec, Healthcheck, Topology
 
 __all__ = ["compose_services", "render_compose"]
 
 _HEADER = (
-    "# Rendered by scripts/render from the stack model; edit Pulumi.<stack>.yaml instead.\n"
-    "# Secrets come from .env next to this file (scripts/gen-env writes it, git ignores it).\n"
+    HEADER
+    + "# Secrets come from .env next to this file (scripts/gen-env writes it, git ignores it).\n"
 )
 _SECRET_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from stacks.model import stack_settings
-from stacks.render.alerts import render_alert_rules
-from stacks.render.prometheus import METRICS_TOKEN_FILE, render_prometheus_config
+from stacks.model.conf.alerts import render_alert_rules
+from stacks.model.conf.prometheus import METRICS_TOKEN_FILE, render_prometheus_config
+from stacks.model.layout import Layout
 
 PROMTOOL = "/usr/bin/promtool"
 MODES = ["standalone", "sentinel", "cluster"]
@@ -27,7 +28,7 @@ def test_promtool_accepts_config_and_rules(stack: str, mode: str, tmp_path: Path
     token = tmp_path / "metrics_token"
     token.write_text("token")
     (tmp_path / "prometheus.yml").write_text(
-        render_prometheus_config(settings, metrics_token_file=str(token))
+        render_prometheus_config(Layout(settings), metrics_token_file=str(token))
     )
     (tmp_path / "alerts.yml").write_text(render_alert_rules(settings))
     checked = _promtool("check", "config", str(tmp_path / "prometheus.yml"))
@@ -37,14 +38,14 @@ def test_promtool_accepts_config_and_rules(stack: str, mode: str, tmp_path: Path
 
 
 def test_committed_dev_config_passes_promtool_as_is(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[3]
+    root = Path(__file__).resolve().parents[4]
     shutil.copytree(root / "configs" / "dev" / "prometheus", tmp_path, dirs_exist_ok=True)
     checked = _promtool("check", "config", str(tmp_path / "prometheus.yml"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_scrape_targets_follow_the_topology() -> None:
-    config = yaml.safe_load(render_prometheus_config(stack_settings("prod")))
+    config = yaml.safe_load(render_prometheus_config(Layout(stack_settings("prod"))))
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {"prometheus", "app", "worker", "redis", "sentinel", "postgres"}
 
@@ -59,7 +60,8 @@ def test_scrape_targets_follow_the_topology() -> None:
     assert jobs["redis"]["relabel_configs"][-1]["replacement"] == "172.28.20.51:9121"
     assert jobs["app"]["authorization"]["credentials_file"] == METRICS_TOKEN_FILE
     assert jobs["worker"]["authorization"]["credentials_file"] == METRICS_TOKEN_FILE
-    dev_jobs = yaml.safe_load(render_prometheus_config(stack_settings("dev")))["scrape_configs"]
+    dev_jobs = yaml.safe_load(render_prometheus_config(Layout(stack_settings("dev"))))
+    dev_jobs = dev_jobs["scrape_configs"]
     assert not any("authorization" in job for job in dev_jobs)
 
 

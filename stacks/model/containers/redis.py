@@ -1,12 +1,13 @@
 """The Redis containers of each mode: one node, master + replicas + Sentinels, or a cluster."""
 
-from stacks.model.layout import Layout, Placement
-from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, VolumeMount
-from stacks.render.redis import (
+from stacks.model.conf.redis import (
     render_cluster_node_conf,
     render_redis_conf,
     render_sentinel_conf,
 )
+from stacks.model.endpoints import REDIS_PORT, SENTINEL_PORT, cluster_nodes, sentinel_hosts
+from stacks.model.layout import Layout, Placement
+from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, VolumeMount
 
 __all__ = ["redis_containers"]
 
@@ -37,7 +38,7 @@ def _node(
         secret_env={**_NODE_SECRETS, **secret_env},
         volumes=(VolumeMount(layout.volume_name(node.service), "/data"),),
         files={"/etc/redis/redis.conf": ConfigFile(f"redis/{node.service}.conf", conf)},
-        healthcheck=_ping(6379),
+        healthcheck=_ping(REDIS_PORT),
         depends_on=depends_on,
     )
 
@@ -48,7 +49,7 @@ def _sentinel_env(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
     A restarted node then rejoins as a replica of that master instead of serving as a second one.
     """
     env = {
-        "REDIS_SENTINEL_HOSTS": ",".join(f"{s.ip}:26379" for s in layout.sentinels()),
+        "REDIS_SENTINEL_HOSTS": sentinel_hosts(layout),
         "REDIS_MASTER_NAME": layout.settings.redis.master_name,
     }
     return env, {"REDIS_SENTINEL_PASSWORD": "${REDIS_SENTINEL_PASSWORD}"}
@@ -102,7 +103,7 @@ def _replicated(layout: Layout) -> list[ContainerSpec]:
                         f"sentinel/{sentinel.service}.conf", conf
                     )
                 },
-                healthcheck=_ping(26379),
+                healthcheck=_ping(SENTINEL_PORT),
                 depends_on=tuple(n.service for n in nodes),
             )
         )
@@ -123,7 +124,7 @@ def _cluster(layout: Layout) -> list[ContainerSpec]:
             name=layout.container_name(init.service),
             group="redis",
             image=layout.settings.images.name("redis"),
-            command=("redis-entrypoint", "cluster-init", *(f"{n.ip}:6379" for n in nodes)),
+            command=("redis-entrypoint", "cluster-init", *cluster_nodes(layout)),
             ip=init.ip,
             user="redis",
             secret_env=_NODE_SECRETS,

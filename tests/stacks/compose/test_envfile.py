@@ -5,8 +5,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+from stacks.compose.envfile import ensure_env_file
 from stacks.model import SECRET_NAMES
-from stacks.render.envfile import ensure_env_file
 
 ROOT = Path(__file__).resolve().parents[3]
 

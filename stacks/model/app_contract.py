@@ -1,0 +1,67 @@
+"""The stack-to-app contract: the environment every app process of a stack gets.
+
+docs/architecture.md's table documents each variable; the app's settings readers
+(app_support and reference_app) read them.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stacks.model.endpoints import (
+    APP_PORT,
+    cluster_nodes,
+    postgres_dsn,
+    redis_url,
+    sentinel_hosts,
+)
+from stacks.model.layout import Layout
+from stacks.model.spec import resolve_env
+
+__all__ = ["AppEnvironment", "app_environment"]
+
+
+@dataclass(frozen=True)
+class AppEnvironment:
+    """Plain variables and secret templates (``${POSTGRES_PASSWORD}``) of every app process."""
+
+    env: Mapping[str, str]
+    secret_env: Mapping[str, str]
+
+    def resolved(self, secrets: Mapping[str, str]) -> dict[str, str]:
+        """The environment a process sees once ``secrets`` (name -> value) fill the templates;
+        KeyError for a secret that ``secrets`` lacks."""
+        return resolve_env(self.env, self.secret_env, secrets)
+
+
+def app_environment(layout: Layout) -> AppEnvironment:
+    settings = layout.settings
+    redis, app = settings.redis, settings.app
+    timeout = f"{app.database_timeout_ms / 1000:g}"
+    env = {
+        "APP_ENV": app.env,
+        "PORT": str(APP_PORT),
+        "REDIS_MODE": redis.mode,
+        "REDIS_CLUSTER_ENABLED": "false" if redis.mode == "standalone" else "true",
+        "DATABASE_CONNECTION_LIMIT": str(app.pool_size),
+        "DATABASE_TIMEOUT": str(app.database_timeout_ms),
+        "DATABASE_RETRY_ATTEMPTS": str(app.database_retry_attempts),
+        # Job enqueue and session create wait for replicas (0 in standalone mode: none exist).
+        "REDIS_WAIT_REPLICAS": str(redis.app_wait_replicas),
+        "REDIS_WAIT_TIMEOUT": str(redis.wait_timeout_ms),
+    }
+    secret_env = {
+        "REDIS_PASSWORD": "${REDIS_PASSWORD}",
+        "DATABASE_URL": postgres_dsn(
+            layout, connection_limit=str(app.pool_size), pool_timeout=timeout
+        ),
+        "METRICS_TOKEN": "${METRICS_TOKEN}",
+    }
+    if redis.mode == "standalone":
+        env["REDIS_URL"] = redis_url(layout)
+    elif redis.mode == "sentinel":
+        env["REDIS_SENTINEL_HOSTS"] = sentinel_hosts(layout)
+        env["REDIS_MASTER_NAME"] = redis.master_name
+        secret_env["REDIS_SENTINEL_PASSWORD"] = "${REDIS_SENTINEL_PASSWORD}"  # noqa: S105
+    else:
+        env["REDIS_CLUSTER_NODES"] = ",".join(cluster_nodes(layout))
+    return AppEnvironment(env, secret_env)

@@ -1,7 +1,11 @@
 """The stack-to-app contract: the environment every app process of a stack gets.
 
-docs/architecture.md's table documents each variable; the app's settings readers
-(app_support and reference_app) read them.
+Each setting is emitted once, in the form docs/architecture.md's table documents: ``REDIS_MODE``
+(not the original ``REDIS_CLUSTER_ENABLED`` flag next to it) and a plain ``DATABASE_URL`` next to
+``DATABASE_CONNECTION_LIMIT`` / ``DATABASE_TIMEOUT`` (no Prisma ``connection_limit`` /
+``pool_timeout`` parameters repeating them). app_support still reads the old forms for apps
+configured that way. tests/stacks/model/test_app_contract.py feeds this environment, for every
+stack and Redis mode, to each settings reader of app_support and the reference app.
 """
 
 from collections.abc import Mapping
@@ -34,14 +38,13 @@ class AppEnvironment:
 
 
 def app_environment(layout: Layout) -> AppEnvironment:
+    """The app environment of the stack ``layout`` places (the same for web and worker)."""
     settings = layout.settings
     redis, app = settings.redis, settings.app
-    timeout = f"{app.database_timeout_ms / 1000:g}"
     env = {
         "APP_ENV": app.env,
         "PORT": str(APP_PORT),
         "REDIS_MODE": redis.mode,
-        "REDIS_CLUSTER_ENABLED": "false" if redis.mode == "standalone" else "true",
         "DATABASE_CONNECTION_LIMIT": str(app.pool_size),
         "DATABASE_TIMEOUT": str(app.database_timeout_ms),
         "DATABASE_RETRY_ATTEMPTS": str(app.database_retry_attempts),
@@ -51,9 +54,7 @@ def app_environment(layout: Layout) -> AppEnvironment:
     }
     secret_env = {
         "REDIS_PASSWORD": "${REDIS_PASSWORD}",
-        "DATABASE_URL": postgres_dsn(
-            layout, connection_limit=str(app.pool_size), pool_timeout=timeout
-        ),
+        "DATABASE_URL": postgres_dsn(layout),
         "METRICS_TOKEN": "${METRICS_TOKEN}",
     }
     if redis.mode == "standalone":

@@ -244,7 +244,7 @@ def _app(read: ConfigReader) -> AppSettings:
         workers=read.integer("appWorkers", 1, minimum=0, maximum=50),
         pool_size=read.integer("databasePoolSize", 5, minimum=1, maximum=200),
         database_timeout_ms=read.integer("databaseTimeoutMs", 10000, minimum=100, maximum=600_000),
-        database_retry_attempts=read.integer("databaseRetryAttempts", 5, minimum=0, maximum=100),
+        database_retry_attempts=read.integer("databaseRetryAttempts", 5, minimum=1, maximum=100),
     )
 
 

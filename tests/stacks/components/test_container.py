@@ -16,9 +16,8 @@ APP_COMMON = {
     "REDIS_WAIT_TIMEOUT": "1000",
     "REDIS_PASSWORD": "redis-pw-1",
     "METRICS_TOKEN": "metrics-token-4",
-    "DATABASE_URL": (
-        "postgresql://app:postgres-pw-3@172.28.10.40:5432/app?connection_limit=5&pool_timeout=10"
-    ),
+    # Pool size and wait are DATABASE_CONNECTION_LIMIT / DATABASE_TIMEOUT, not URL parameters.
+    "DATABASE_URL": "postgresql://app:postgres-pw-3@172.28.10.40:5432/app",
 }
 
 
@@ -33,7 +32,6 @@ def test_app_env_in_sentinel_mode_is_exactly_the_contract(program: Program) -> N
         **APP_COMMON,
         "APP_ENV": "development",
         "REDIS_MODE": "sentinel",
-        "REDIS_CLUSTER_ENABLED": "true",
         "REDIS_SENTINEL_HOSTS": "172.28.10.20:26379,172.28.10.21:26379,172.28.10.22:26379",
         "REDIS_MASTER_NAME": "mymaster",
         "REDIS_SENTINEL_PASSWORD": "sentinel-pw-2",
@@ -51,7 +49,6 @@ def test_app_env_in_standalone_and_cluster_modes(program: Program) -> None:
         **APP_COMMON,
         "APP_ENV": "development",
         "REDIS_MODE": "standalone",
-        "REDIS_CLUSTER_ENABLED": "false",
         "REDIS_URL": "redis://172.28.10.10:6379/0",
         "REDIS_WAIT_REPLICAS": "0",  # no replica to wait for
     }
@@ -60,7 +57,6 @@ def test_app_env_in_standalone_and_cluster_modes(program: Program) -> None:
         **APP_COMMON,
         "APP_ENV": "development",
         "REDIS_MODE": "cluster",
-        "REDIS_CLUSTER_ENABLED": "true",
         "REDIS_CLUSTER_NODES": ",".join(f"172.28.10.{30 + i}:6379" for i in range(6)),
         "REDIS_WAIT_REPLICAS": "1",
     }

@@ -98,6 +98,8 @@ def test_cli_strings_and_yaml_scalars_read_the_same() -> None:
         ("redisMinReplicasMaxLagS", "2.5", "5"),
         ("redisWaitReplicas", "2", "1"),  # exceeds redisReplicas 1
         ("redisWaitTimeoutMs", "0", "1000"),
+        # The app refuses DATABASE_RETRY_ATTEMPTS=0 (at least one attempt).
+        ("databaseRetryAttempts", "0", "5"),
     ],
 )
 def test_bad_values_name_the_key_and_a_good_value(key: str, value: object, example: str) -> None:

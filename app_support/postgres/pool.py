@@ -25,28 +25,12 @@ from .errors import DatabasePoolTimeout
 from .liveness import has_pending_input
 from .retry import RECONNECT_ROUND, backoff_delays, unavailable
 from .settings import DatabaseSettings
-from .stats import PoolCounters, PoolStatistics, PoolUsage
+from .stats import PoolCounters, PoolStatistics, timeout_message
 from .timing import QueryHook, QueryObserver
 
-__all__ = ["DatabasePool", "open_pool", "timeout_message"]
+__all__ = ["DatabasePool", "open_pool"]
 
 logger = logging.getLogger(__name__)
-
-
-def timeout_message(name: str, timeout: float, usage: PoolUsage) -> str:
-    """Why an acquire timed out, and which variable to change."""
-    if usage["used"] >= usage["max"]:
-        cause = (
-            f"all {usage['max']} connections in use, {usage['waiting']} other request(s) waiting"
-        )
-        advice = "raise DATABASE_CONNECTION_LIMIT or hold connections for less time"
-    else:
-        cause = f"{usage['used']} of {usage['max']} connections in use; new ones failed to connect"
-        advice = "check that the server is reachable"
-    return (
-        f"no connection from pool {name!r} within {timeout:.2f} s (DATABASE_TIMEOUT): {cause}; "
-        f"{advice}"
-    )
 
 
 class DatabasePool(PoolStatistics):

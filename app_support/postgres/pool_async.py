@@ -21,10 +21,9 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from .errors import DatabasePoolTimeout
 from .liveness import has_pending_input
-from .pool import timeout_message
 from .retry import RECONNECT_ROUND, backoff_delays, unavailable
 from .settings import DatabaseSettings
-from .stats import PoolCounters, PoolStatistics
+from .stats import PoolCounters, PoolStatistics, timeout_message
 from .timing import QueryHook, QueryObserver
 
 __all__ = ["AsyncDatabasePool", "open_async_pool"]

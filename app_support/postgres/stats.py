@@ -23,7 +23,14 @@ if TYPE_CHECKING:
 
     from .timing import QueryObserver
 
-__all__ = ["PoolCounters", "PoolStatistics", "PoolUsage", "merge_stats", "usage_from"]
+__all__ = [
+    "PoolCounters",
+    "PoolStatistics",
+    "PoolUsage",
+    "merge_stats",
+    "timeout_message",
+    "usage_from",
+]
 
 
 class PoolUsage(TypedDict):
@@ -138,3 +145,19 @@ class PoolStatistics:
         """Like :meth:`get_stats`, then reset the counters."""
         own = self._counters.snapshot(reset=True)
         return merge_stats(self.pool.pop_stats(), own, self.observer.pop_errors())
+
+
+def timeout_message(name: str, timeout: float, usage: PoolUsage) -> str:
+    """Why an acquire timed out, and which variable to change."""
+    if usage["used"] >= usage["max"]:
+        cause = (
+            f"all {usage['max']} connections in use, {usage['waiting']} other request(s) waiting"
+        )
+        advice = "raise DATABASE_CONNECTION_LIMIT or hold connections for less time"
+    else:
+        cause = f"{usage['used']} of {usage['max']} connections in use; new ones failed to connect"
+        advice = "check that the server is reachable"
+    return (
+        f"no connection from pool {name!r} within {timeout:.2f} s (DATABASE_TIMEOUT): {cause}; "
+        f"{advice}"
+    )

@@ -1,8 +1,8 @@
 """Analytics served from the Redis cache: read-through on a miss, dropped when an import completes,
 and refilled by the ``analytics`` job.
 
-Keys are ``user:<id>:<aggregate>`` in the ``analytics`` cache namespace, so one prefix
-invalidation drops every aggregate of a user. An aggregate computed by a request racing with an
+Keys are ``user:<id>:<aggregate>`` in the ``analytics`` cache namespace: one cache group per user,
+so one invalidation (an INCR of the user's generation) drops every aggregate of the user. An aggregate computed by a request racing with an
 import may be written just after the invalidation; the analytics job that follows the import
 overwrites it, and the TTL bounds it in any case.
 """
@@ -42,8 +42,8 @@ async def cached_aggregate(
     return value, False
 
 
-async def invalidate_user(cache: Cache, user_id: int) -> int:
-    """Drop every cached aggregate of the user; returns how many were cached."""
+async def invalidate_user(cache: Cache, user_id: int) -> bool:
+    """Drop every cached aggregate of the user; whether any may have been cached."""
     return await cache.invalidate_prefix(f"user:{user_id}:")
 
 

@@ -8,16 +8,23 @@ exactly-once comes from the import transaction (see imports.py). So the rules he
 - any other error leaves the job leased, so it is redelivered when the lease ends (up to the
   queue's ``max_attempts``);
 - the lease is renewed while a job runs, so a long import is not handed to a second worker.
+
+Stopping never relies on cancellation reaching a task inside a redis-py call (redis-py 8.1 on
+Python 3.11 can swallow it; see stoppable.py): every loop checks a flag, and every wait on a task
+is bounded. When ``stop`` is set, the job in hand gets ``stop_grace`` seconds to finish; after that
+it is cancelled (best effort: psycopg honours it) and handed back to the queue at once, so
+``run`` returns within about ``stop_grace + 3 * settle`` seconds whatever Redis and PostgreSQL do
+(Docker's SIGKILL comes 10 s after SIGTERM).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -32,6 +39,7 @@ from reference_app.imports import (
     stalled_imports,
 )
 from reference_app.services import Services
+from reference_app.stoppable import Abandoned, finished_unless, sleep_unless
 
 __all__ = ["JobFailed", "Worker"]
 
@@ -45,37 +53,102 @@ class JobFailed(Exception):
 
 
 class Worker:
-    """Runs both queues and the sweep until ``stop`` is set; ``reserve_wait`` bounds how long a
-    stop takes to be noticed when the queues are idle."""
+    """Runs both queues and the sweep until ``stop`` is set.
 
-    def __init__(self, services: Services, *, reserve_wait: float = 1.0) -> None:
+    ``reserve_wait`` bounds how long an idle queue polls before it looks at the flag again;
+    ``stop_grace`` is how long the job in hand may still run once ``stop`` is set; ``settle`` how
+    long a call in flight is waited for once its result no longer matters (then it is abandoned:
+    it ends on its own Redis or database timeouts, unawaited).
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        reserve_wait: float = 1.0,
+        stop_grace: float = 4.0,
+        settle: float = 1.0,
+    ) -> None:
         self.services = services
         self.reserve_wait = reserve_wait
+        self.stop_grace = stop_grace
+        self.settle = settle
+        self.abandoned = Abandoned()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Process jobs until ``stop`` is set; the job in hand is finished first."""
-        services = self.services
-        async with asyncio.TaskGroup() as group:
-            group.create_task(self._consume(services.import_queue, self.handle_import, stop))
-            group.create_task(self._consume(services.analytics_queue, self.handle_analytics, stop))
-            group.create_task(self._sweep_forever(stop))
+        """Process jobs until ``stop`` is set, then return within a bound (see the module doc).
 
-    async def _consume(self, queue: JobQueue, handler: Handler, stop: asyncio.Event) -> None:
+        Re-raises the error of a loop that failed unexpectedly, after stopping the others.
+        """
+        services = self.services
+        halt = asyncio.Event()  # ``stop``, or one of the loops failed
+        loops = [
+            self._start(self._consume(services.import_queue, self.handle_import, halt)),
+            self._start(self._consume(services.analytics_queue, self.handle_analytics, halt)),
+            self._start(self._sweep_forever(halt)),
+        ]
+        relay = asyncio.ensure_future(stop.wait())
+        try:
+            pending: set[asyncio.Future[Any]] = {relay, *loops}
+            while not relay.done():
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                if any(loop in done for loop in loops):
+                    break  # a loop ended without being asked to: it failed
+        finally:
+            relay.cancel()
+            halt.set()
+        await asyncio.wait(loops, timeout=self.stop_grace + 4 * self.settle)
+        for loop in loops:
+            if not loop.done():
+                self.abandoned.add(loop, f"worker loop {loop.get_name()}")
+        for loop in loops:
+            error = loop.exception() if loop.done() and not loop.cancelled() else None
+            if error is not None:
+                raise error
+
+    @staticmethod
+    def _start(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return asyncio.create_task(coroutine, name=getattr(coroutine, "__qualname__", None))
+
+    async def _consume(self, queue: JobQueue, handler: Handler, halt: asyncio.Event) -> None:
         pause = 0.1
-        while not stop.is_set():
+        while not halt.is_set():
+            reserving = asyncio.ensure_future(queue.reserve(wait=self.reserve_wait))
+            if not await finished_unless(reserving, halt, then=self.settle):
+                # A job it leases later comes back when that lease runs out.
+                self.abandoned.add(reserving, f"reserving from {queue.name}")
+                return
             try:
-                job = await queue.reserve(wait=self.reserve_wait)
+                job = reserving.result()
             except RedisError:
                 log.warning("reserving from %s failed; retrying in %.1f s", queue.name, pause)
-                await _sleep_unless(stop, pause)
+                await sleep_unless(halt, pause)
                 pause = min(pause * 2, 5.0)
                 continue
             pause = 0.1
             if job is not None:
-                await self._run(queue, job, handler)
+                await self._run(queue, job, handler, halt)
 
-    async def _run(self, queue: JobQueue, job: Job, handler: Handler) -> None:
-        keeper = asyncio.create_task(self._keep_lease(queue, job))
+    async def _run(self, queue: JobQueue, job: Job, handler: Handler, halt: asyncio.Event) -> None:
+        done = asyncio.Event()  # the keeper's stop flag: it is never cancelled
+        keeper = asyncio.ensure_future(self._keep_lease(queue, job, done))
+        work = asyncio.ensure_future(self._work(queue, job, handler))
+        given_up = not await finished_unless(work, halt, then=self.stop_grace)
+        if given_up:
+            log.warning("stopping: %s job %s did not finish within %.1f s; handing it back",
+                        queue.name, job.id, self.stop_grace)  # fmt: skip
+            work.cancel()  # best effort (psycopg honours it, redis-py may not): not relied on
+            await asyncio.wait({work}, timeout=self.settle)
+            if not work.done():
+                self.abandoned.add(work, f"{queue.name} job {job.id}")
+        done.set()
+        await asyncio.wait({keeper}, timeout=self.settle)
+        if not keeper.done():
+            self.abandoned.add(keeper, f"renewing the lease of {queue.name} job {job.id}")
+        if given_up:
+            await self._hand_back(queue, job)
+
+    async def _work(self, queue: JobQueue, job: Job, handler: Handler) -> None:
         try:
             await handler(job)
         except JobFailed as exc:
@@ -86,10 +159,17 @@ class Worker:
                           queue.name, job.id, job.attempt)  # fmt: skip
         else:
             await self._acknowledge(queue.complete(job), queue, job)
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
+
+    async def _hand_back(self, queue: JobQueue, job: Job) -> None:
+        # A lease of 1 ms: the next reserve (of any worker) puts the job back at the head of the
+        # queue. It counts as an attempt; the import transaction keeps the effect exactly once.
+        releasing = asyncio.ensure_future(queue.extend(job, lease=0.001))
+        await asyncio.wait({releasing}, timeout=self.settle)
+        if not releasing.done():
+            self.abandoned.add(releasing, f"handing back {queue.name} job {job.id}")
+        elif releasing.cancelled() or releasing.exception() is not None:
+            log.warning("handing back %s job %s failed; it returns when its lease runs out",
+                        queue.name, job.id)  # fmt: skip
 
     @staticmethod
     async def _acknowledge(ack: Awaitable[bool], queue: JobQueue, job: Job) -> None:
@@ -102,10 +182,11 @@ class Worker:
             log.warning("acknowledging %s job %s failed; it will be redelivered", queue.name,
                         job.id, exc_info=True)  # fmt: skip
 
-    async def _keep_lease(self, queue: JobQueue, job: Job) -> None:
+    async def _keep_lease(self, queue: JobQueue, job: Job, done: asyncio.Event) -> None:
+        # Stops by flag only: an extend() in flight ends on Redis's own timeouts, then the flag
+        # is seen. Cancelling it there could be swallowed and leave this loop renewing forever.
         interval = queue.options.lease / 3
-        while True:
-            await asyncio.sleep(interval)
+        while not await sleep_unless(done, interval):
             try:
                 if not await queue.extend(job):
                     log.warning("lost the lease of %s job %s", queue.name, job.id)
@@ -176,18 +257,15 @@ class Worker:
 
     async def _sweep_forever(self, stop: asyncio.Event) -> None:
         interval = min(self.stalled_after / 2, 60.0)  # a quarter lease by default
-        while not await _sleep_unless(stop, interval):
+        while not await sleep_unless(stop, interval):
+            sweeping = asyncio.ensure_future(self.sweep())
+            if not await finished_unless(sweeping, stop, then=self.settle):
+                self.abandoned.add(sweeping, "the sweep of stalled imports")
+                return
             try:
-                changed = await self.sweep()
+                changed = sweeping.result()
             except Exception:
                 log.exception("sweeping stalled imports failed")
                 continue
             if changed:
                 log.info("sweep re-enqueued or failed %d stalled imports", changed)
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep ``seconds`` or until ``stop``; True when stopped."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-    return stop.is_set()

@@ -9,7 +9,8 @@ Fixtures (registered in tests/conftest.py through ``pytest_plugins``):
       database ``app`` (``postgresql://app:<password>@127.0.0.1:<port>/app``).
     - ``environ``: ``{"DATABASE_URL": url}``, for ``DatabaseSettings.from_env(server.environ)``.
     - ``host``, ``port``, ``user``, ``password``, ``dbname``, ``superuser_url``, ``data_dir``.
-    - ``stop()`` (fast shutdown: existing connections die), ``start()`` (same port, same data),
+    - ``stop()`` (fast shutdown: existing connections die; ``stop("immediate")`` crashes it),
+      ``start()`` (same port, same data),
       ``restart()``; all block until the server is down or accepting connections;
       ``is_running()``.
     - ``create_database(name) -> str``: creates an empty database owned by ``app``, returns its
@@ -176,9 +177,12 @@ class PostgresServer:
         )  # fmt: skip
         self._running = True
 
-    def stop(self) -> None:
-        """Fast shutdown: open connections are terminated, as in a real server restart."""
-        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", "fast", "-D", str(self.data_dir))
+    def stop(self, mode: str = "fast") -> None:
+        """Fast shutdown: open connections are terminated, as in a real server restart.
+
+        ``mode="immediate"`` is a crash as far as clients can tell (no goodbye to them, recovery
+        at the next start)."""
+        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", mode, "-D", str(self.data_dir))
         self._running = False
 
     def is_running(self) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import CONFIG, get_config_env, is_config_secret
 
 from stacks.components import (
     AppService,
@@ -21,10 +21,11 @@ from stacks.components import (
 )
 from stacks.model import SECRET_CONFIG_KEYS, Topology, build_topology, load_settings
 from stacks.model.config import PROJECT
+from stacks.model.secret_keys import plain_secret_error
 from stacks.model.spec import Group
-from stacks.model.stackfile import REPO_ROOT
+from stacks.model.stackfile import REPO_ROOT, other_stack_subnets
 
-__all__ = ["StackResources", "declare_stack", "main", "raw_config"]
+__all__ = ["StackResources", "check_secrets_encrypted", "declare_stack", "main", "raw_config"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,22 @@ def raw_config() -> dict[str, object]:
     }
 
 
+def check_secrets_encrypted() -> None:
+    """StackConfigError for a secret key set in plain text (``pulumi config set`` without
+    ``--secret``): it would sit unencrypted in Pulumi.<stack>.yaml."""
+    merged = {**get_config_env(), **CONFIG.get()}
+    for key in SECRET_CONFIG_KEYS:
+        full_key = f"{PROJECT}:{key}"
+        if full_key in merged and not is_config_secret(full_key):
+            raise plain_secret_error(key, "the stack's config")
+
+
 def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
-    """Declare every resource of ``stack``; StackConfigError before any resource on bad config."""
-    topology = build_topology(load_settings(stack, raw))
+    """Declare every resource of ``stack``; StackConfigError before any resource on bad config
+    (a value, a plain-text secret, a subnet another committed stack uses)."""
+    check_secrets_encrypted()
+    settings = load_settings(stack, raw, other_subnets=other_stack_subnets(stack))
+    topology = build_topology(settings)
     prefix = topology.network.name
     secrets = StackSecrets(f"{prefix}-secrets", pulumi.Config(PROJECT))
     images = StackImages(

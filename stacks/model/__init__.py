@@ -1,15 +1,15 @@
-"""The stack model: validated settings and the topology both deployers (Pulumi, compose) consume.
+"""The stack model: validated settings and the topology both deployers (Pulumi, compose) consume,
+with the config files its containers carry (``conf``) and the environment it gives the app
+(``app_contract``).
 
-Pure Python: nothing here imports Pulumi, so rendering and validation run anywhere.
+Pure Python: nothing here imports Pulumi or a deployer (tests/stacks/test_layering.py), so
+rendering and validation run anywhere.
 """
 
 from stacks.model.errors import StackConfigError
-from stacks.model.settings import (
-    SECRET_CONFIG_KEYS,
-    StackSettings,
-    check_secret_value,
-    load_settings,
-)
+from stacks.model.load import load_settings
+from stacks.model.secret_keys import SECRET_CONFIG_KEYS, check_secret_value
+from stacks.model.settings import StackSettings
 from stacks.model.spec import (
     SECRET_NAMES,
     ConfigFile,

@@ -1,7 +1,9 @@
 """Typed readers over the raw Pulumi config mapping (``{"ha-stack:redisMode": "sentinel", ...}``).
 
 Pulumi hands every value over as a string (lists and maps as JSON), while a mapping read straight
-from ``Pulumi.<stack>.yaml`` holds YAML scalars; the readers accept both.
+from ``Pulumi.<stack>.yaml`` holds YAML scalars; the readers accept both. A mapping where a value
+belongs (``appReplicas: {value: 0}``, or a non-secret key stored ``{secure: ...}``) is refused,
+not ignored.
 """
 
 import ipaddress
@@ -12,11 +14,16 @@ from typing import Final
 
 from stacks.model.errors import StackConfigError
 
-__all__ = ["PROJECT", "ConfigReader"]
+__all__ = ["PROJECT", "RFC1918", "ConfigReader"]
 
 PROJECT: Final = "ha-stack"
 
 _DURATION = re.compile(r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$")
+# RFC 1918: other "private" ranges (loopback, link-local, 100.64/10, 192.0.0/24, 198.18/15) are
+# routed specially by the host or Docker and must not hold a stack's network.
+RFC1918: Final = tuple(
+    ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
 
 
 class ConfigReader:
@@ -29,18 +36,26 @@ class ConfigReader:
     def key(name: str) -> str:
         return f"{PROJECT}:{name}"
 
-    def _value(self, name: str) -> object | None:
-        return self._raw.get(self.key(name))
+    def _value(self, name: str, example: str) -> object | None:
+        """The raw value of ``name``; StackConfigError (with ``example``) for a mapping."""
+        value = self._raw.get(self.key(name))
+        if isinstance(value, Mapping):
+            if set(value) == {"secure"}:
+                problem = "is encrypted ({secure: ...}) but is not a secret setting: set it plainly"
+            else:
+                problem = f"{value!r} is a mapping where a single value belongs"
+            raise StackConfigError(self.key(name), problem, example)
+        return value
 
     def string(self, name: str, default: str, *, pattern: str, example: str) -> str:
-        value = self._value(name)
+        value = self._value(name, example)
         text = default if value is None else str(value)
         if not re.fullmatch(pattern, text):
             raise StackConfigError(self.key(name), f"{text!r} does not match {pattern}", example)
         return text
 
     def choice(self, name: str, default: str, choices: Sequence[str]) -> str:
-        value = self._value(name)
+        value = self._value(name, choices[0])
         text = default if value is None else str(value)
         if text not in choices:
             raise StackConfigError(
@@ -49,8 +64,8 @@ class ConfigReader:
         return text
 
     def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
-        value = self._value(name)
         example = str(min(max(default, minimum), maximum))
+        value = self._value(name, example)
         if value is None:
             number = default
         elif isinstance(value, bool):
@@ -71,7 +86,7 @@ class ConfigReader:
         return number
 
     def boolean(self, name: str, default: bool) -> bool:
-        value = self._value(name)
+        value = self._value(name, "true")
         if value is None:
             return default
         if isinstance(value, bool):
@@ -86,8 +101,8 @@ class ConfigReader:
         return self.string(name, default, pattern=_DURATION.pattern, example=example)
 
     def string_list(self, name: str, default: Sequence[str], choices: Sequence[str]) -> list[str]:
-        value = self._value(name)
         example = json.dumps(list(choices[:1]))
+        value = self._value(name, f"'{example}'")
         items: list[str]
         if value is None:
             items = list(default)
@@ -114,7 +129,7 @@ class ConfigReader:
         return items
 
     def ipv4_address(self, name: str, default: str) -> str:
-        value = self._value(name)
+        value = self._value(name, "127.0.0.1")
         text = default if value is None else str(value)
         try:
             return str(ipaddress.IPv4Address(text))
@@ -124,7 +139,8 @@ class ConfigReader:
             ) from None
 
     def ipv4_network(self, name: str, default: str, *, max_prefix: int) -> ipaddress.IPv4Network:
-        value = self._value(name)
+        """A private (RFC 1918) IPv4 network of ``/max_prefix`` or larger."""
+        value = self._value(name, default)
         text = default if value is None else str(value)
         try:
             network = ipaddress.IPv4Network(text)
@@ -132,10 +148,11 @@ class ConfigReader:
             raise StackConfigError(
                 self.key(name), f"{text!r} is not an IPv4 network with no host bits", default
             ) from None
-        if network.prefixlen > max_prefix or not network.is_private:
+        if network.prefixlen > max_prefix or not any(network.subnet_of(n) for n in RFC1918):
             raise StackConfigError(
                 self.key(name),
-                f"{text} must be a private network of /{max_prefix} or larger",
+                f"{text} must be a private network (RFC 1918: inside 10.0.0.0/8, 172.16.0.0/12 "
+                f"or 192.168.0.0/16) of /{max_prefix} or larger",
                 default,
             )
         return network

@@ -26,7 +26,7 @@ FAKE_SECRETS = {
     "ha-stack:redisPassword": "redis-pw-1",
     "ha-stack:redisSentinelPassword": "sentinel-pw-2",
     "ha-stack:postgresPassword": "postgres-pw-3",
-    "ha-stack:metricsToken": "metrics-token-4",
+    "ha-stack:metricsToken": "metrics-token-4-0123",  # the app wants 16+ in production
 }
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value on the wire
 

@@ -15,7 +15,7 @@ APP_COMMON = {
     "DATABASE_RETRY_ATTEMPTS": "10",
     "REDIS_WAIT_TIMEOUT": "1000",
     "REDIS_PASSWORD": "redis-pw-1",
-    "METRICS_TOKEN": "metrics-token-4",
+    "METRICS_TOKEN": "metrics-token-4-0123",
     # Pool size and wait are DATABASE_CONNECTION_LIMIT / DATABASE_TIMEOUT, not URL parameters.
     "DATABASE_URL": "postgresql://app:postgres-pw-3@172.28.10.40:5432/app",
 }
@@ -94,7 +94,7 @@ def test_service_env_wiring(program: Program) -> None:
         "POSTGRES_DB": "app",
         "POSTGRES_PASSWORD": "postgres-pw-3",
     }
-    assert _env(declared, "ha-dev-prometheus") == {"METRICS_TOKEN": "metrics-token-4"}
+    assert _env(declared, "ha-dev-prometheus") == {"METRICS_TOKEN": "metrics-token-4-0123"}
     assert _env(declared, "ha-dev-redis-exporter") == {
         "REDIS_ADDR": "redis://172.28.10.10:6379",
         "REDIS_PASSWORD": "redis-pw-1",

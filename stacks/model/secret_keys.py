@@ -17,6 +17,7 @@ __all__ = [
     "SECRET_EXAMPLE",
     "check_secret_value",
     "plain_secret_error",
+    "secret_problem",
 ]
 
 # Secret config keys -> the secret they set (an environment variable of the containers).
@@ -33,16 +34,22 @@ SECRET_EXAMPLE: Final = "--secret $(openssl rand -hex 24)"  # noqa: S105 (a comm
 _SECRET_VALUE = re.compile(r"[A-Za-z0-9._~-]*")
 
 
-def check_secret_value(key: str, value: str) -> str:
-    """Return ``value`` if it suits the secret config ``key``; raise StackConfigError if not."""
+def secret_problem(key: str, value: str) -> str | None:
+    """Why ``value`` does not suit the secret config ``key`` (never quoting it), or None."""
     minimum = MIN_SECRET_LENGTH[key]
     if not _SECRET_VALUE.fullmatch(value) or len(value) < minimum:
-        raise StackConfigError(
-            f"ha-stack:{key}",
+        return (
             f"a secret must be at least {minimum} characters of A-Z a-z 0-9 . _ ~ - "
-            "(it goes into URLs)",
-            SECRET_EXAMPLE,
+            "(it goes into URLs)"
         )
+    return None
+
+
+def check_secret_value(key: str, value: str) -> str:
+    """Return ``value`` if it suits the secret config ``key``; raise StackConfigError if not."""
+    problem = secret_problem(key, value)
+    if problem is not None:
+        raise StackConfigError(f"ha-stack:{key}", problem, SECRET_EXAMPLE)
     return value
 
 

@@ -125,6 +125,28 @@ class _Silence:
             )
 
 
+class _Rounds:
+    """Logging without a flood: a lost subscription is a warning, a Sentinel that cannot be
+    reached is debug, and a round in which none could be subscribed warns once until one can."""
+
+    def __init__(self) -> None:
+        self.subscribed = False
+        self.warned = False
+
+    def failed(self, address: Address, error: BaseException, *, subscribed: bool) -> None:
+        if subscribed:
+            self.subscribed, self.warned = True, False
+            log.warning("lost Sentinel %s:%s (%s); trying the next one", *address, error)
+        else:
+            log.debug("Sentinel %s:%s: %s", *address, error)
+
+    def ended(self, pause: float) -> None:
+        if not self.subscribed and not self.warned:
+            log.warning("no Sentinel could be subscribed to; trying again every %.1f s", pause)
+            self.warned = True
+        self.subscribed = False
+
+
 class SwitchWatcher:
     """The sync watcher: a daemon thread (see the module docstring)."""
 
@@ -175,6 +197,7 @@ class SwitchWatcher:
             thread.join(self.stop_wait)
 
     def _run(self) -> None:
+        rounds = _Rounds()
         while not self._stop.is_set():
             for sentinel in list(self._manager.sentinels):
                 if self._stop.is_set() or self._pool() is None:
@@ -183,9 +206,10 @@ class SwitchWatcher:
                 try:
                     self._listen(sentinel, address)
                 except (RedisError, OSError) as error:
-                    log.warning("Sentinel %s:%s: %s; trying the next one", *address, error)
+                    rounds.failed(address, error, subscribed=self.listening_to is not None)
                 finally:
                     self.listening_to = None
+            rounds.ended(self.timing.retry_pause)
             self._stop.wait(self.timing.retry_pause)
 
     def _listen(self, sentinel: Redis, address: Address) -> None:
@@ -288,6 +312,7 @@ class AsyncSwitchWatcher:
             log.warning("the Sentinel watcher did not stop within %.1f s", self.stop_wait)
 
     async def _run(self) -> None:
+        rounds = _Rounds()
         while not self._stopping:
             for sentinel in list(self._manager.sentinels):
                 if self._stopping or self._pool() is None:
@@ -296,9 +321,10 @@ class AsyncSwitchWatcher:
                 try:
                     await self._listen(sentinel, address)
                 except (RedisError, OSError) as error:
-                    log.warning("Sentinel %s:%s: %s; trying the next one", *address, error)
+                    rounds.failed(address, error, subscribed=self.listening_to is not None)
                 finally:
                     self.listening_to = None
+            rounds.ended(self.timing.retry_pause)
             await self._pause(self.timing.retry_pause)
 
     async def _pause(self, seconds: float) -> None:

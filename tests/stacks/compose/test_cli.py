@@ -3,6 +3,8 @@
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from stacks.compose.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -30,3 +32,18 @@ def test_bad_config_is_reported_with_the_key(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ha-stack:sentinelQuorum" in result.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_bad_config_and_bad_arguments_in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dev", "--set", "ha-stack:appHostPort=65530", "--set", "ha-stack:appReplicas=9",
+                 "--out", str(tmp_path)]) == 2  # fmt: skip
+    assert "ha-stack:appHostPort: app replicas 0..8" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["dev", "--set", "redisMode=standalone"])
+    assert exited.value.code == 2
+    assert "is not ha-stack:KEY=VALUE" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["dev", "prod", "--out", str(tmp_path)])
+    assert "--out needs exactly one stack" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.compose.envfile import parse_env, read_env_file
+from stacks.compose.envfile import main, parse_env, read_env_file
 from stacks.model import SECRET_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -159,6 +159,42 @@ def test_dir_needs_exactly_one_stack(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--dir needs exactly one stack" in result.stderr
+
+
+def test_the_reader_reads_what_compose_reads(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text(
+        "# comment\n"
+        "PLAIN=value  # trailing comment\n"
+        "  export EXPORTED = spaced\n"
+        "SINGLE='single # not a comment'\n"
+        'DOUBLE="a \\"quoted\\" \\\\ value"\n'
+        "EMPTY=\n"
+        "NO_ASSIGNMENT\n"
+        "PLAIN=again\n"
+    )
+    compose = {k: v for k, v in _as_compose_reads(env).items() if v is not None}
+    assert read_env_file(env) == compose
+    assert read_env_file(tmp_path / "missing") == {}
+
+
+def test_main_in_process_refuses_then_completes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text(
+        "REDIS_PASSWORD=chosen-by-hand-1\nREDIS_PASSWORD=chosen-by-hand-2\nMETRICS_TOKEN='a b'"
+    )
+    env.chmod(0o640)
+    assert main(["dev", "--dir", str(tmp_path)]) == 1
+    assert "METRICS_TOKEN (line 3)" in capsys.readouterr().err
+    assert _mode(env) == 0o640  # refused: nothing changed
+    env.write_text(env.read_text().replace("'a b'", "a-long-enough-token-0123"))
+    assert main(["dev", "--dir", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "generated REDIS_SENTINEL_PASSWORD, POSTGRES_PASSWORD; mode 0640 -> 0600" in out
+    assert "REDIS_PASSWORD is set 2 times" in err
+    assert _names(env).count("METRICS_TOKEN") == 1
 
 
 def test_env_files_are_git_ignored() -> None:

@@ -1,6 +1,7 @@
 """The stack validator refuses what used to slip through (issue 13, item 14): each case names the
 key and a value that would be accepted, and the suggested value is accepted indeed."""
 
+import ipaddress
 import textwrap
 from pathlib import Path
 
@@ -238,3 +239,35 @@ def test_max_connections_beyond_10000_names_the_settings_that_produce_it() -> No
     assert error.example == "90"  # (10000 - 1000) // 100
     fixed = load_settings("dev", {**raw, "ha-stack:databasePoolSize": error.example})
     assert fixed.max_connections == 10_000
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("config: [1, 2]\n", "config is not a mapping"),
+        ("config:\n  ? [a, b]\n  : 1\n", "is not valid YAML"),  # a key YAML cannot hash
+    ],
+)
+def test_a_config_that_is_not_a_plain_mapping_is_refused(
+    tmp_path: Path, body: str, problem: str
+) -> None:
+    _stack_file(tmp_path, "dev", body)
+    with pytest.raises(StackConfigError, match=problem):
+        read_stack_config("dev", tmp_path)
+
+
+def test_a_broken_other_stack_does_not_stop_this_one(tmp_path: Path) -> None:
+    # The broken file is reported when that stack is rendered or deployed itself.
+    _stack_file(tmp_path, "dev", "config:\n  ha-stack:subnet: 10.9.0.0/24\n")
+    _stack_file(tmp_path, "prod", "config:\n  ha-stack:subnet: [oops\n")
+    assert str(stack_settings("dev", root=tmp_path).subnet) == "10.9.0.0/24"
+    with pytest.raises(StackConfigError, match=r"Pulumi\.missing\.yaml does not exist"):
+        read_stack_config("missing", tmp_path)
+
+
+def test_the_suggested_subnet_is_free_even_when_172_28_is_taken() -> None:
+    others = {"big": ipaddress.IPv4Network("172.16.0.0/12")}
+    with pytest.raises(StackConfigError) as caught:
+        load_settings("dev", {}, other_subnets=others)
+    assert caught.value.example == "192.168.77.0/24"
+    load_settings("dev", {"ha-stack:subnet": caught.value.example}, other_subnets=others)

@@ -11,6 +11,7 @@ from stacks.model.spec import ContainerSpec
 __all__ = [
     "APP_PORT",
     "POSTGRES_PORT",
+    "PROMETHEUS_PORT",
     "REDIS_PORT",
     "SENTINEL_PORT",
     "cluster_nodes",

@@ -1,7 +1,7 @@
 """Which containers a stack has and where they sit: the one place that counts nodes and replicas.
 
-The topology builder and the Prometheus renderer both read it, so a scrape target exists exactly
-when its container does.
+build_topology makes one per stack and hands it to every container builder and config renderer
+(prometheus.yml's targets included), so a scrape target exists exactly when its container does.
 """
 
 from dataclasses import dataclass

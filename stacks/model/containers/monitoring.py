@@ -7,11 +7,13 @@ have their own password, so sentinel mode adds a second exporter that carries it
 from stacks.model.conf.alerts import render_alert_rules
 from stacks.model.conf.prometheus import render_prometheus_config
 from stacks.model.containers.common import published, tcp_check
-from stacks.model.endpoints import REDIS_PORT, SENTINEL_PORT, postgres_dsn
+from stacks.model.endpoints import PROMETHEUS_PORT, REDIS_PORT, SENTINEL_PORT, postgres_dsn
 from stacks.model.layout import Layout
 from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, VolumeMount
 
 __all__ = ["monitoring_containers"]
+
+_LOCAL_PROMETHEUS = f"http://127.0.0.1:{PROMETHEUS_PORT}"
 
 
 def _prometheus(layout: Layout) -> ContainerSpec:
@@ -28,7 +30,7 @@ def _prometheus(layout: Layout) -> ContainerSpec:
         ip=layout.one("prometheus").ip,
         user="prometheus",
         secret_env={"METRICS_TOKEN": "${METRICS_TOKEN}"},
-        ports=published(layout, "prometheus", settings.publish.prometheus_port, 9090),
+        ports=published(layout, "prometheus", settings.publish.prometheus_port, PROMETHEUS_PORT),
         volumes=(VolumeMount(layout.volume_name("prometheus"), "/prometheus"),),
         files={
             "/etc/prometheus/prometheus.yml": ConfigFile(
@@ -39,7 +41,13 @@ def _prometheus(layout: Layout) -> ContainerSpec:
             ),
         },
         healthcheck=Healthcheck(
-            argv=("promtool", "query", "instant", "http://127.0.0.1:9090", "vector(1)")
+            argv=(
+                "promtool",
+                "query",
+                "instant",
+                f"http://127.0.0.1:{PROMETHEUS_PORT}",
+                "vector(1)",
+            )
         ),
     )
 

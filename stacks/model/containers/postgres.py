@@ -1,6 +1,7 @@
 """The PostgreSQL container: max_connections sized for every app pool plus headroom."""
 
 from stacks.model.containers.common import published
+from stacks.model.endpoints import POSTGRES_PORT
 from stacks.model.layout import Layout
 from stacks.model.spec import ContainerSpec, Healthcheck, VolumeMount
 
@@ -21,7 +22,7 @@ def postgres_container(layout: Layout) -> ContainerSpec:
         user="postgres",
         env={"POSTGRES_USER": pg.user, "POSTGRES_DB": pg.database},
         secret_env={"POSTGRES_PASSWORD": "${POSTGRES_PASSWORD}"},
-        ports=published(layout, "postgres", settings.publish.postgres_port, 5432),
+        ports=published(layout, "postgres", settings.publish.postgres_port, POSTGRES_PORT),
         volumes=(VolumeMount(layout.volume_name("postgres"), "/var/lib/postgresql/data"),),
         healthcheck=Healthcheck(
             argv=("pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", pg.user, "-d", pg.database),

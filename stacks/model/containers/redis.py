@@ -78,7 +78,6 @@ def _replicated(layout: Layout) -> list[ContainerSpec]:
         )
         for n in nodes
     ]
-    redis = layout.settings.redis
     for sentinel in layout.sentinels():
         conf = render_sentinel_conf(ip=sentinel.ip, master_ip=master.ip, settings=redis)
         specs.append(

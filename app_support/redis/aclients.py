@@ -6,12 +6,14 @@ pipeline in the running loop and stopped (by a flag, not by cancellation) in ``a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.exceptions import RedisError
 
 from app_support.redis.failover import (
     PIPELINE,
@@ -21,6 +23,7 @@ from app_support.redis.failover import (
     command_name,
     run_async,
 )
+from app_support.redis.sentinel_discovery import AsyncFollowingSentinel
 from app_support.redis.sentinel_watch import AsyncSwitchWatcher
 
 __all__ = [
@@ -76,10 +79,15 @@ class AsyncFailoverRedis(Redis, Instrumented):  # type: ignore[misc]
         return pipe
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
-        """Stop the switch watcher (bounded wait), then close as ``redis.asyncio.Redis`` does."""
+        """Stop the switch watcher (bounded wait), close as ``redis.asyncio.Redis`` does, then
+        close the connections to the Sentinels (the factory made that manager for this client)."""
         if self.switch_watcher is not None:
             await self.switch_watcher.aclose()
         await super().aclose(close_connection_pool)
+        manager = getattr(self.connection_pool, "sentinel_manager", None)
+        if isinstance(manager, AsyncFollowingSentinel):
+            with contextlib.suppress(RedisError, OSError):
+                await manager.aclose()
 
     async def _drop_idle_connections(self) -> None:
         # Idle sockets may still point at the old master; new ones ask Sentinel again.

@@ -15,12 +15,14 @@ The factory (app_support.redis.factory) builds these; they are ordinary ``redis.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from redis import Redis
 from redis.client import Pipeline
 from redis.cluster import ClusterPipeline, RedisCluster
+from redis.exceptions import RedisError
 
 from app_support.redis.failover import (
     PIPELINE,
@@ -30,6 +32,7 @@ from app_support.redis.failover import (
     command_name,
     run_sync,
 )
+from app_support.redis.sentinel_discovery import FollowingSentinel
 from app_support.redis.sentinel_watch import SwitchWatcher
 
 __all__ = ["FailoverCluster", "FailoverRedis", "TimedClusterPipeline", "TimedPipeline"]
@@ -76,10 +79,15 @@ class FailoverRedis(Redis, Instrumented):
         return pipe
 
     def close(self) -> None:
-        """Stop the switch watcher (bounded wait), then close as ``redis.Redis`` does."""
+        """Stop the switch watcher (bounded wait), close as ``redis.Redis`` does, then close the
+        connections to the Sentinels (the factory made that Sentinel manager for this client)."""
         if self.switch_watcher is not None:
             self.switch_watcher.close()
         super().close()
+        manager = getattr(self.connection_pool, "sentinel_manager", None)
+        if isinstance(manager, FollowingSentinel):
+            with contextlib.suppress(RedisError, OSError):
+                manager.close()
 
     def __del__(self) -> None:
         # Garbage collection must not wait for the watcher thread: only flag it.

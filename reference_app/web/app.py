@@ -33,6 +33,7 @@ from reference_app.config import AppConfig
 from reference_app.services import ANALYTICS_QUEUE, IMPORT_QUEUE, Services, open_services
 from reference_app.web.analytics import analytics
 from reference_app.web.auth import me, sign_in, sign_out
+from reference_app.web.limits import RequestLimits
 from reference_app.web.unavailable import not_confirmed
 from reference_app.web.uploads import import_status, list_user_imports, upload
 
@@ -51,12 +52,14 @@ def create_app(
     *,
     environ: Mapping[str, str] | None = None,
     registry: CollectorRegistry = REGISTRY,
+    limits: RequestLimits | None = None,
 ) -> ASGIApp:
     """The web service as an ASGI app; run its lifespan (uvicorn does) before serving requests.
 
     ``environ`` defaults to ``os.environ``; ``registry`` to prometheus-client's default (tests pass
-    a fresh one). Raises a ValueError subclass naming the variable when the environment is bad
-    (checked here, before any connection; Redis and database variables at start-up).
+    a fresh one); ``limits`` bound request bodies (see RequestLimits). Raises a ValueError
+    subclass naming the variable when the environment is bad (checked here, before any
+    connection; Redis and database variables at start-up).
     """
     config = AppConfig.from_env(environ) if config is None else config
     health = HealthService.from_env(environ)
@@ -68,6 +71,7 @@ def create_app(
         async with open_services(config, role="web", environ=environ, registry=registry) as svc:
             _add_checks(health, svc)
             app.state.services = svc
+            app.state.limits = limits or RequestLimits()
             yield
 
     routes = [

@@ -5,16 +5,29 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app_support.redis.errors import WriteNotConfirmedError
 from reference_app.services import Services
 from reference_app.users import User, authenticate
+from reference_app.web.body import BodyError, read_body, refuse_body, replayed
+from reference_app.web.limits import RequestLimits
+from reference_app.web.origin import is_cross_site
 from reference_app.web.responses import error, rate_limited
 from reference_app.web.unavailable import retry_after, unavailable
 
-__all__ = ["client_id", "current_user", "me", "services_of", "sign_in", "sign_out"]
+__all__ = [
+    "client_id",
+    "current_user",
+    "limits_of",
+    "me",
+    "services_of",
+    "sign_in",
+    "sign_out",
+]
 
 
 def services_of(request: Request) -> Services:
@@ -40,17 +53,28 @@ async def current_user(request: Request) -> User | None:
     return User(id=int(session["user_id"]), username=str(session["username"]))
 
 
-async def _credentials(request: Request) -> tuple[str, str] | None:
+def limits_of(request: Request) -> RequestLimits:
+    limits: RequestLimits = request.app.state.limits
+    return limits
+
+
+async def _credentials(request: Request, body: bytes) -> tuple[str, str] | None:
+    data: Any
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
-            body: Any = json.loads(await request.body())
+            data = json.loads(body)
         except ValueError:
             return None
     else:
-        body = dict(await request.form())
-    if not isinstance(body, dict):
+        # Form fields of a body already read and bounded; a file part is not a credential.
+        try:
+            async with replayed(request, body).form(max_files=0, max_fields=10) as form:
+                data = {name: value for name, value in form.items() if isinstance(value, str)}
+        except (HTTPException, MultiPartException):
+            return None
+    if not isinstance(data, dict):
         return None
-    username, password = body.get("username"), body.get("password")
+    username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return None
     return username, password
@@ -61,13 +85,24 @@ async def sign_in(request: Request) -> Response:
 
     401 for wrong credentials, 400 for a malformed body, 429 (Retry-After) beyond the per-client
     limit: every attempt counts, so guessing passwords is throttled. 503 (Retry-After) when the
-    session write is not confirmed by the replicas ``REDIS_WAIT_REPLICAS`` asks for.
+    session write is not confirmed by the replicas ``REDIS_WAIT_REPLICAS`` asks for. 403 when a
+    browser says the request comes from another site (login CSRF, see origin.py). A body beyond
+    ``RequestLimits.sign_in_bytes`` gets 413 before it is read (it still counts as an attempt),
+    one that does not arrive within ``body_timeout`` 408.
     """
     services = services_of(request)
     decision = await services.sign_in_limiter.hit(client_id(request))
     if not decision.allowed:
         return rate_limited(decision.retry_after, "sign-in attempts")
-    credentials = await _credentials(request)
+    if is_cross_site(request):
+        return error(403, "cross_site_request",
+                     "sign-in is accepted from this site's own pages only (Origin)")  # fmt: skip
+    limits = limits_of(request)
+    try:
+        body = await read_body(request, limit=limits.sign_in_bytes, deadline=limits.body_timeout)
+    except BodyError as exc:
+        return refuse_body(exc)
+    credentials = await _credentials(request, body)
     if credentials is None:
         return error(400, "bad_request", 'send {"username": "...", "password": "..."}')
     async with services.database.connection() as conn:

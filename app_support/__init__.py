@@ -1,5 +1,7 @@
 """Support library for running a Python app on the highly available stack.
 
-Subpackages: ``redis``, ``postgres``, ``health``, ``metrics`` (see docs/architecture.md); the
-modules ``app_env`` and ``tokens`` hold what health and metrics share.
+Subpackages: ``redis``, ``postgres``, ``health``, ``metrics`` (see docs/architecture.md). Shared
+modules: ``env`` (the environment layer every settings reader uses), ``redact`` (credentials out of
+messages), ``hooks`` (the per-call hook protocols), ``app_env`` (APP_ENV, APP_VERSION,
+METRICS_TOKEN) and ``tokens`` (the bearer-token check).
 """

@@ -73,6 +73,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX sales_user_date ON sales (user_id, sale_date);
         """,
     ),
+    Migration(
+        2,
+        "idempotency keys of uploads; bounded reasons",
+        """
+        -- An upload sent with an Idempotency-Key header is stored with it (and the SHA-256 of
+        -- its file): a retry finds the import instead of making a second one. A failed import
+        -- imported nothing, so it gives its key up and the key can be used again.
+        ALTER TABLE imports ADD COLUMN idempotency_key text, ADD COLUMN payload_digest bytea;
+        CREATE UNIQUE INDEX imports_idempotency ON imports (user_id, idempotency_key)
+            WHERE idempotency_key IS NOT NULL AND state <> 'failed';
+        -- A refused upload could store its whole CSV header as the reason (issue 13): cut the
+        -- ones stored before reasons were bounded.
+        UPDATE imports SET reason = left(reason, 1000) || '...' WHERE length(reason) > 1000;
+        """,
+    ),
 )
 
 

@@ -95,9 +95,7 @@ async def test_oversized_attempts_still_count_against_the_rate_limit(
         assert (await app.sign_in()).status_code == 429
 
 
-@pytest.mark.parametrize(
-    "username", ["alice", "nobody"], ids=["known-user", "unknown-user"]
-)
+@pytest.mark.parametrize("username", ["alice", "nobody"], ids=["known-user", "unknown-user"])
 async def test_a_lone_surrogate_password_answers_like_a_wrong_password(
     app: ServedApp, username: str
 ) -> None:
@@ -122,7 +120,9 @@ async def test_a_lone_surrogate_password_answers_like_a_wrong_password(
 async def test_a_username_that_cannot_exist_answers_like_an_unknown_one(
     app: ServedApp, content: bytes, content_type: str
 ) -> None:
-    response = await app.client.post(SIGN_IN, content=content, headers={"content-type": content_type})
+    response = await app.client.post(
+        SIGN_IN, content=content, headers={"content-type": content_type}
+    )
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_credentials"
 

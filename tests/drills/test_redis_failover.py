@@ -1,9 +1,14 @@
 """Fault drills: the Redis master dies (with all Sentinels, then with one Sentinel down).
 
+dev has one replica and min-replicas-to-write 1, so the promoted replica refuses writes until the
+old master is back as its replica: the first drill restarts the old master right after the
+promotion (and checks RedisMasterChanged), the second keeps it down until RedisMasterDown fires.
+
 Run against the deployed dev stack (scripts/up dev): pytest tests/drills -m drill.
 """
 
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -35,6 +40,14 @@ def _election_retries_bound(dev: DeployedStack) -> float:
 def _redis_block_status(dev: DeployedStack, service: str) -> str:
     report = dev.app_get(service, "/api/health/detailed", token=True).json()
     return str(report["services"]["redis"]["status"])
+
+
+def _alert_firing(dev: DeployedStack, alert: str) -> Callable[[], list[object] | None]:
+    def firing() -> list[object] | None:
+        found = dev.promql(f'ALERTS{{alertname="{alert}",alertstate="firing"}}')
+        return list(found) or None
+
+    return firing
 
 
 def _rejoined_as_replica(dev: DeployedStack, service: str, master: str) -> None:
@@ -72,18 +85,14 @@ def test_master_kill_promotes_a_replica_while_imports_go_on(
 
             # With its only peer dead, the new master has no replica: the app says degraded.
             wait_for("the app's redis health not healthy", redis_not_healthy, timeout=60)
-
-            def alert_firing() -> list[object] | None:
-                firing = dev.promql('ALERTS{alertname="RedisMasterDown",alertstate="firing"}')
-                return list(firing) or None
-
-            wait_for("the RedisMasterDown alert firing", alert_firing, timeout=120, interval=2)
         finally:
             # dev's new master has no replica until the old one is back, and min-replicas-to-write
-            # 1 makes it refuse writes until then: restart the old master right away (its
-            # entrypoint asks the Sentinels and starts as the new master's replica).
+            # 1 makes it refuse writes until then: restart the old master right after the
+            # promotion (its entrypoint asks the Sentinels and starts as the new master's replica).
             start(dev, old_master)
         restarted = time.monotonic()
+        firing = _alert_firing(dev, "RedisMasterChanged")
+        wait_for("the RedisMasterChanged alert firing", firing, timeout=120, interval=2)
         wait_for(
             "an upload accepted after the old master's restart",
             lambda: any(o.status == 202 and o.sent > restarted for o in load.outcomes) or None,
@@ -128,6 +137,10 @@ def test_with_one_sentinel_down_a_second_master_kill_still_fails_over(
                 new_address, promoted_at = wait_new_master(
                     dev, old_address, alive, timeout=_election_retries_bound(dev)
                 )
+                # The old master stays down until the alert fires (the first drill restarts it at
+                # once); uploads are refused meanwhile, dev's new master having no replica.
+                down = _alert_firing(dev, "RedisMasterDown")
+                wait_for("the RedisMasterDown alert firing", down, timeout=120, interval=2)
             finally:
                 start(dev, old_master)
             _rejoined_as_replica(dev, old_master, new_address)

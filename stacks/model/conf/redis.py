@@ -18,6 +18,9 @@ appendonly yes
 appendfsync everysec
 # Queues and sessions live here: refuse writes rather than evict them.
 maxmemory-policy noeviction
+# A replica (re)joining after a failover gets its full sync at once, not after the default 5 s:
+# in sentinel mode a master without its replica refuses writes, so those seconds count.
+repl-diskless-sync-delay 0
 """
 
 

@@ -78,6 +78,7 @@ def test_redis_server_runs_the_rendered_replica_config(tmp_path: Path) -> None:
     with _running(shutil.which("redis-server") or "redis-server", conf, tmp_path) as client:
         assert client.config_get("appendonly") == {"appendonly": "yes"}
         assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+        assert client.config_get("repl-diskless-sync-delay") == {"repl-diskless-sync-delay": "0"}
         assert client.config_get("replica-announce-ip") == {"replica-announce-ip": "172.28.10.11"}
         assert client.config_get("replicaof") == {"replicaof": "172.28.10.10 6379"}
 

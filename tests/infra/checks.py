@@ -91,6 +91,26 @@ class StackChecks:
             )
             assert reply.startswith("OK"), f"{sentinel}: {reply}"
 
+    def test_redis_nodes_refuse_writes_no_replica_follows(self, deployed: DeployedStack) -> None:
+        redis = deployed.settings.redis
+        expected = {
+            "min-replicas-to-write": str(redis.min_replicas_to_write),
+            "min-replicas-max-lag": str(redis.min_replicas_max_lag_s),
+        }
+        for service in deployed.services("redis", command="server"):
+            reply = deployed.redis_cli(service, "CONFIG", "GET", "min-replicas-*").splitlines()
+            assert dict(zip(reply[::2], reply[1::2], strict=True)) == expected, service
+        # The master has the replicas it needs, so it takes writes.
+        master = deployed.redis_service_at(deployed.master_address())
+        info = deployed.redis_cli(master, "INFO", "replication")
+        good = re.search(r"^min_slaves_good_slaves:(\d+)", info, re.MULTILINE)
+        assert good, info
+        assert int(good.group(1)) >= redis.min_replicas_to_write, info
+        # And the app waits for a replica to confirm its durable writes.
+        for service in deployed.services("app"):
+            env = dict(e.split("=", 1) for e in deployed.inspect(service)["Config"]["Env"])
+            assert env["REDIS_WAIT_REPLICAS"] == str(redis.app_wait_replicas), service
+
     # -- PostgreSQL ---------------------------------------------------------------------------
     def test_postgres_accepts_password_logins_and_covers_every_pool(
         self, deployed: DeployedStack

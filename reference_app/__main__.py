@@ -21,8 +21,6 @@ import signal
 import sys
 from collections.abc import Sequence
 
-import uvicorn
-
 from app_support.env import ConfigError
 from app_support.health import HealthSettings
 from app_support.metrics import MetricsEndpoint, MetricsSettings, start_metrics_server
@@ -32,7 +30,7 @@ from reference_app.config import AppConfig
 from reference_app.sample_data import sales_csv
 from reference_app.services import open_services
 from reference_app.users import create_user
-from reference_app.web.app import create_app
+from reference_app.web.server import serve
 from reference_app.worker import Worker
 
 __all__ = ["main"]
@@ -100,13 +98,8 @@ def _check_settings() -> None:
 
 
 def _web(config: AppConfig) -> int:
-    uvicorn.run(
-        create_app(config),
-        host="0.0.0.0",  # noqa: S104 - the container's port is published to the load balancer
-        port=config.port,
-        lifespan="on",
-        timeout_graceful_shutdown=20,
-    )
+    # uvicorn with header, body and keep-alive bounds (reference_app.web.server).
+    serve(config)
     return 0
 
 

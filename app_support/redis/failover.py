@@ -26,7 +26,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import (
@@ -40,6 +40,7 @@ from redis.exceptions import (
 )
 from redis.retry import Retry
 
+from app_support.hooks import CommandHook  # re-exported: the protocol is defined once there
 from app_support.redis.errors import WriteRefusedError
 from app_support.redis.settings import RedisSettings
 
@@ -63,16 +64,6 @@ T = TypeVar("T")
 _RETRYABLE = (ConnectionError, TimeoutError, ReadOnlyError, ClusterDownError, TryAgainError)
 # redis-py prefixes an error inside a pipeline with "Command # n (...) of pipeline caused error: ".
 _PIPELINE_PREFIX_END = "caused error: "
-
-
-class CommandHook(Protocol):
-    """Called once per command (or once per pipeline, as ``PIPELINE``) after it finished.
-
-    ``seconds`` covers the whole call including failover retries; ``failed`` is True when the
-    call raised. An exception raised by the hook propagates to the caller.
-    """
-
-    def __call__(self, command: str, seconds: float, failed: bool) -> None: ...
 
 
 def _server_reply(error: ResponseError) -> str:

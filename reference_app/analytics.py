@@ -2,9 +2,9 @@
 and refilled by the ``analytics`` job.
 
 Keys are ``user:<id>:<aggregate>`` in the ``analytics`` cache namespace: one cache group per user,
-so one invalidation (an INCR of the user's generation) drops every aggregate of the user. An aggregate computed by a request racing with an
-import may be written just after the invalidation; the analytics job that follows the import
-overwrites it, and the TTL bounds it in any case.
+so one invalidation (an INCR of the user's generation) drops every aggregate of the user. An
+aggregate computed by a request racing with an import may be written just after the invalidation;
+the analytics job that follows the import overwrites it, and the TTL bounds it in any case.
 """
 
 from __future__ import annotations

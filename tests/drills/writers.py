@@ -194,6 +194,8 @@ class _ContainerLoop:
             self._process.wait(timeout=10)
         if self._reader is not None:
             self._reader.join(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()  # or the pipe is an unclosed file (warnings are errors)
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -25,7 +25,16 @@ from stacks.model.secret_keys import plain_secret_error
 from stacks.model.spec import Group
 from stacks.model.stackfile import REPO_ROOT, other_stack_subnets
 
-__all__ = ["StackResources", "check_secrets_encrypted", "declare_stack", "main", "raw_config"]
+__all__ = [
+    "SECRETS_OUTPUT",
+    "StackResources",
+    "check_secrets_encrypted",
+    "declare_stack",
+    "main",
+    "raw_config",
+]
+
+SECRETS_OUTPUT = "secrets"  # the stack output holding {REDIS_PASSWORD: ..., ...}
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
     app = AppService(f"{prefix}-app", args("app"))
     for key, value in topology.endpoints.items():
         pulumi.export(key, value)
+    # Secret (encrypted in the state): the testinfra suites and drills read it with
+    # `pulumi stack output secrets --show-secrets`, as they read .env for a compose deployment.
+    pulumi.export(SECRETS_OUTPUT, pulumi.Output.secret(pulumi.Output.all(**secrets.values)))
     return StackResources(topology, secrets, images, network, redis, postgres, monitoring, app)
 
 

@@ -19,7 +19,35 @@ from pulumi.runtime import settings as runtime_settings
 from stacks.model import read_stack_config
 from stacks.program import StackResources, declare_stack, raw_config
 
-__all__ = ["FAKE_SECRETS", "Declared", "MockedResource", "pulumi_config", "run_program"]
+__all__ = [
+    "DYNAMIC",
+    "FAKE_SECRETS",
+    "REMOTE_IMAGE",
+    "Declared",
+    "MockedResource",
+    "image_id",
+    "image_ref",
+    "pulumi_config",
+    "run_program",
+]
+
+DYNAMIC = "pulumi-python:dynamic:Resource"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+
+
+def image_id(resource_name: str) -> str:
+    """The id the mocked provider gives the RemoteImage ``resource_name``."""
+    return f"sha256:{resource_name}"
+
+
+def image_ref(image: str) -> str:
+    """The reference (``ha-stack/app:latest``) a container's mocked image id was built as."""
+    prefix = "sha256:ha-"
+    if not image.startswith(prefix):
+        return image
+    directory = image.split("-images-", 1)[1]
+    return f"ha-stack/{directory}:latest"
+
 
 # Fixed values for the configured secrets, so compose (via .env) and Pulumi can be compared.
 FAKE_SECRETS = {
@@ -57,6 +85,9 @@ class Declared:
     outputs: dict[str, Any]
     stack: StackResources | None = None
     env_secret: dict[str, bool] = field(default_factory=dict)
+    # Whether each StackSecrets value, and the exported ``secrets`` output, is a secret Output.
+    secret_values: dict[str, bool] = field(default_factory=dict)
+    secret_outputs: dict[str, bool] = field(default_factory=dict)  # exported Outputs only
 
     def of_type(self, typ: str) -> dict[str, MockedResource]:
         return {r.name: r for r in self.resources if r.typ == typ}
@@ -73,8 +104,11 @@ class _Recorder(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.resources.append(MockedResource(args.typ, args.name, dict(args.inputs)))
         outputs = dict(args.inputs)
-        if args.typ == "random:index/randomPassword:RandomPassword":
-            outputs["result"] = f"generated-{args.name}"
+        if args.typ == DYNAMIC:
+            outputs["value"] = f"generated-{args.name}"
+        if args.typ == REMOTE_IMAGE:
+            # The provider reports the built image's id; containers must run it by that id.
+            outputs["imageId"] = image_id(args.name)
         return f"{args.name}-id", outputs
 
     def call(
@@ -140,6 +174,16 @@ def run_program(
             for group in groups:
                 for service, container in group.containers.items():
                     declared.env_secret[service] = await container.envs.is_secret()
+            for key, value in resources.secrets.values.items():
+                declared.secret_values[key] = await value.is_secret()
+            # Exported Outputs resolved (and whether each is secret), plain values as they are.
+            root = runtime_settings.get_root_resource()
+            for key, output in (getattr(root, "outputs", {}) or {}).items():
+                if isinstance(output, pulumi.Output):
+                    declared.secret_outputs[key] = await output.is_secret()
+                    declared.outputs[key] = await output.future()
+                else:
+                    declared.outputs[key] = output
 
         # The test decorator awaits what the function returns, inside Pulumi's event loop.
         return asyncio.ensure_future(secretness())
@@ -149,6 +193,4 @@ def run_program(
         resource.opts, resource.parent_type = options.get(
             (resource.typ, resource.name), (None, None)
         )
-    root = runtime_settings.get_root_resource()
-    declared.outputs = dict(getattr(root, "outputs", {}) or {})
     return declared

@@ -13,7 +13,7 @@ import yaml
 
 from stacks.compose.files import write_rendered_files
 from stacks.model import SECRET_CONFIG_KEYS, stack_topology
-from tests.stacks.mocked_program import FAKE_SECRETS, Declared
+from tests.stacks.mocked_program import FAKE_SECRETS, Declared, image_ref
 
 Program = Callable[..., Declared]
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def _compose_config(stack: str, mode: str | None, tmp_path: Path) -> dict[str, A
 def _pulumi_view(inputs: dict[str, Any], envs: list[str]) -> dict[str, Any]:
     check = inputs.get("healthcheck")
     return {
-        "image": inputs["image"],
+        "image": image_ref(inputs["image"]),
         "command": inputs["command"],
         "user": inputs["user"],
         "restart": inputs["restart"],

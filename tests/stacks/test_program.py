@@ -9,9 +9,18 @@ import pulumi
 import pytest
 from pulumi.runtime import settings as runtime_settings
 
-from stacks.model import StackConfigError
-from stacks.program import declare_stack
-from tests.stacks.mocked_program import FAKE_SECRETS, Declared, run_program
+from stacks.components.images import context_hash
+from stacks.model import StackConfigError, stack_topology
+from stacks.model.stackfile import REPO_ROOT
+from stacks.program import SECRETS_OUTPUT, declare_stack
+from tests.stacks.mocked_program import (
+    DYNAMIC,
+    FAKE_SECRETS,
+    REMOTE_IMAGE,
+    Declared,
+    image_id,
+    run_program,
+)
 
 Program = Callable[..., Declared]
 CONTAINER = "docker:index/container:Container"
@@ -49,7 +58,9 @@ def test_dev_declares_exactly_its_containers_with_fixed_ips_and_images(program: 
     assert set(containers) == set(DEV_CONTAINERS)
     for name, (ip, image) in DEV_CONTAINERS.items():
         assert _ip(containers[name].inputs) == ("ha-dev", ip), name
-        assert containers[name].inputs["image"] == image, name
+        # By the built image's id, not its tag: a rebuilt image (new id) replaces the container.
+        directory = image.removeprefix("ha-stack/").removesuffix(":latest")
+        assert containers[name].inputs["image"] == image_id(f"ha-dev-images-{directory}"), name
         assert containers[name].inputs["name"] == name
 
 
@@ -67,14 +78,30 @@ def test_dev_network_volumes_images_and_components(program: Program) -> None:
         )
     }
     assert not any(v.opts and v.opts.protect for v in volumes.values())
-    images = declared.of_type("docker:index/image:Image")
-    assert {i.inputs["imageName"] for i in images.values()} == {
+    images = declared.of_type(REMOTE_IMAGE)
+    assert {i.inputs["name"] for i in images.values()} == {
         f"ha-stack/{n}:latest"
         for n in ("redis", "postgres", "prometheus", "redis-exporter", "postgres-exporter", "app")
     }
     for image in images.values():
-        assert image.inputs["skipPush"] is True
-        assert image.inputs["build"]["args"] == {"BASE_IMAGE": "debian:bookworm-slim"}
+        directory = image.name.removeprefix("ha-dev-images-")
+        context = REPO_ROOT / ("build/images/app" if directory == "app" else f"images/{directory}")
+        assert image.inputs["build"] == {
+            "context": str(context),
+            "dockerfile": "Dockerfile",
+            "buildArgs": {"BASE_IMAGE": "debian:bookworm-slim"},
+            # The Dockerfiles run apt-get: without the host network the build has none.
+            "networkMode": "host",
+            # The legacy builder (there is no buildx here).
+            "version": "1",
+        }, image.name
+        # Rebuilt (and its containers replaced) exactly when its context changes.
+        assert image.inputs["triggers"] == {
+            "context": context_hash(context),
+            "baseImage": "debian:bookworm-slim",
+        }
+        assert image.inputs["keepLocally"] is True
+        assert image.parent_type == "ha-stack:index:Images"
     components = {r.typ for r in declared.resources if r.typ.startswith("ha-stack:index:")}
     assert components == {
         f"ha-stack:index:{c}"
@@ -99,6 +126,65 @@ def test_containers_belong_to_their_component_and_are_replaced_delete_first(
         assert container.parent_type == f"ha-stack:index:{component}"
         assert container.opts is not None
         assert container.opts.delete_before_replace is True
+
+
+def _names(resources: object) -> set[str]:
+    # Resource objects do not expose their name in public: _name is the SDK's own attribute.
+    return {r._name for r in resources or []}  # type: ignore[attr-defined]
+
+
+def test_each_container_waits_for_what_it_depends_on_and_its_volumes(program: Program) -> None:
+    for stack, mode in (("dev", None), ("dev", "cluster"), ("prod", None)):
+        topology = stack_topology(stack, {"ha-stack:redisMode": mode} if mode else {})
+        containers = program(stack, mode).containers
+        for spec in topology.containers:
+            opts = containers[spec.name].opts
+            assert opts is not None
+            expected = {topology.container(s).name for s in spec.depends_on}
+            expected |= {m.volume for m in spec.volumes}
+            assert _names(opts.depends_on) == expected, spec.name
+    # Dependencies across components too: the app starts after Redis and PostgreSQL.
+    app = program("dev").containers["ha-dev-app-0"].opts
+    assert app is not None
+    assert {"ha-dev-postgres", "ha-dev-redis-0"} <= _names(app.depends_on)
+
+
+def test_pulumi_waits_for_each_health_check_long_enough(program: Program) -> None:
+    topology = stack_topology("prod")
+    containers = program("prod").containers
+    for spec in topology.containers:
+        inputs = containers[spec.name].inputs
+        check = spec.healthcheck
+        if check is None:
+            assert inputs["wait"] is False, spec.name
+            continue
+        # Docker declares a container unhealthy after start period + retries x interval; Pulumi
+        # waits that long plus a minute, so a slow start is not reported as a failed deployment.
+        assert inputs["wait"] is True, spec.name
+        budget = check.start_period_s + check.retries * check.interval_s + 60
+        assert inputs["waitTimeout"] == budget, spec.name
+
+
+def test_network_is_deleted_before_its_replacement_and_volumes_sit_in_their_component(
+    program: Program,
+) -> None:
+    declared = program("dev", "cluster")
+    (network,) = declared.of_type("docker:index/network:Network").values()
+    # A fixed name and subnet: two networks cannot exist side by side.
+    assert network.opts is not None
+    assert network.opts.delete_before_replace is True
+    assert network.parent_type == "ha-stack:index:Network"
+    for stack in ("dev", "prod"):
+        for name, volume in program(stack).of_type(VOLUME).items():
+            service = name.removeprefix(f"ha-{stack}-").removesuffix("-data")
+            component = declared_component(service)
+            assert volume.parent_type == f"ha-stack:index:{component}", name
+
+
+def declared_component(service: str) -> str:
+    if service.startswith(("redis", "sentinel")):
+        return "RedisGroup"
+    return {"postgres": "Postgres", "prometheus": "Monitoring"}[service]
 
 
 def test_prod_stack_shape_protection_and_publication(program: Program) -> None:
@@ -162,7 +248,15 @@ def test_cluster_mode_declares_six_nodes_and_a_one_shot_init(program: Program) -
 
 
 def test_stack_outputs_name_every_endpoint(program: Program) -> None:
-    outputs = program("dev").outputs
+    declared = program("dev")
+    assert declared.secret_outputs == {SECRETS_OUTPUT: True}
+    outputs = dict(declared.outputs)
+    assert outputs.pop(SECRETS_OUTPUT) == {
+        "REDIS_PASSWORD": "redis-pw-1",
+        "REDIS_SENTINEL_PASSWORD": "sentinel-pw-2",
+        "POSTGRES_PASSWORD": "postgres-pw-3",
+        "METRICS_TOKEN": "metrics-token-4-0123",
+    }
     assert outputs == {
         "network": "ha-dev",
         "subnet": "172.28.10.0/24",
@@ -183,14 +277,23 @@ def test_stack_outputs_name_every_endpoint(program: Program) -> None:
 
 def test_unset_secrets_are_generated_and_stay_secret(program: Program) -> None:
     declared = program("dev", secrets=False)
-    passwords = declared.of_type("random:index/randomPassword:RandomPassword")
-    assert set(passwords) == {
+    generated = declared.of_type(DYNAMIC)
+    assert set(generated) == {
         f"ha-dev-secrets-{key}"
         for key in ("redisPassword", "redisSentinelPassword", "postgresPassword", "metricsToken")
     }
-    assert all(p.inputs["special"] is False for p in passwords.values())
+    for resource in generated.values():
+        assert resource.inputs["length"] == 32
+        assert resource.parent_type == "ha-stack:index:Secrets"
+        # Encrypted in the state (the provider's output is plain until marked).
+        assert resource.opts is not None
+        assert resource.opts.additional_secret_outputs == ["value"]
     env = dict(e.split("=", 1) for e in declared.containers["ha-dev-app-0"].plain("envs"))
     assert env["REDIS_PASSWORD"] == "generated-ha-dev-secrets-redisPassword"
+    # The mocked provider returns plain values: the component itself must make them secret.
+    assert declared.secret_values == dict.fromkeys(
+        ("REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD", "POSTGRES_PASSWORD", "METRICS_TOKEN"), True
+    )
     assert all(declared.env_secret.values())
     assert len(declared.env_secret) == 13
     assert all(c.is_secret("envs") for c in declared.containers.values())

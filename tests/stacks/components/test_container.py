@@ -1,9 +1,13 @@
 """What each declared container carries: env wiring, uploaded configs, health checks, secrecy."""
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 
+import pulumi
+
+from stacks.components.container import container_env
 from stacks.compose.files import rendered_files
-from stacks.model import stack_topology
+from stacks.model import SECRET_CONFIG_KEYS, stack_topology
 from tests.stacks.mocked_program import Declared
 
 Program = Callable[..., Declared]
@@ -169,3 +173,40 @@ def test_health_checks_and_restart_policies(program: Program) -> None:
     users = {n: c.inputs["user"] for n, c in containers.items()}
     assert "root" not in users.values()
     assert users["ha-dev-postgres-exporter"] == "nobody"
+
+
+def test_container_env_is_secret_even_when_the_values_given_are_not() -> None:
+    # Under the program every value handed in is already secret, which hides a container_env
+    # that forgets to mark its result: hand it plain Outputs here.
+    spec = stack_topology("dev").container("app-0")
+    found: list[bool] = []
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(
+            self, args: pulumi.runtime.MockResourceArgs
+        ) -> tuple[str, dict[str, object]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(
+            self, args: pulumi.runtime.MockCallArgs
+        ) -> tuple[dict[str, object], list[tuple[str, str]] | None]:
+            return {}, None
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    pulumi.runtime.set_mocks(Mocks(), project="ha-stack", stack="dev", preview=False)
+    plain = {
+        name: pulumi.Output.from_input(f"plain-{name}") for name in SECRET_CONFIG_KEYS.values()
+    }
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def run() -> Awaitable[None]:
+        env = container_env(spec, plain)
+
+        async def check() -> None:
+            found.append(await env.is_secret())
+            assert "REDIS_PASSWORD=plain-REDIS_PASSWORD" in (await env.future() or [])
+
+        return asyncio.ensure_future(check())
+
+    run()
+    assert found == [True]

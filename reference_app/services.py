@@ -38,6 +38,7 @@ from app_support.redis.queue import JobQueue, SyncJobQueue
 from app_support.redis.ratelimit import RateLimiter
 from app_support.redis.sessions import SessionStore
 from reference_app.config import AppConfig
+from reference_app.redis_check import check_redis
 from reference_app.schema import migrate
 
 __all__ = ["ANALYTICS_QUEUE", "IMPORT_QUEUE", "TABLES", "Services", "open_services"]
@@ -100,6 +101,7 @@ async def open_services(
     database = AsyncDatabasePool(db_settings, on_query=on_query)
     try:
         await database.open()
+        await check_redis(redis, redis_settings, db_settings)  # same retries; names the variable
         async with database.connection() as conn:
             await migrate(conn, schema=db_settings.schema)
         services = Services(

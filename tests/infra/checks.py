@@ -41,7 +41,10 @@ class StackChecks:
     ) -> None:
         info = deployed.inspect(container.service)
         assert info["State"]["Running"], info["State"]
-        assert info["Config"]["Image"] == container.image
+        # The image the reference names now: compose runs it by reference, Pulumi by its id.
+        image_id = deployed.docker("image", "inspect", "-f", "{{.Id}}", container.image).strip()
+        assert info["Config"]["Image"] in (container.image, image_id)
+        assert info["Image"] == image_id
         assert tuple(info["Config"]["Cmd"]) == container.command
         network = info["NetworkSettings"]["Networks"][deployed.topology.network.name]
         assert network["IPAddress"] == container.ip

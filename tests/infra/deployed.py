@@ -88,8 +88,28 @@ class DeployedStack:
         self.topology: Topology = stack_topology(name, dict(overrides or {}))
 
     @cached_property
+    def deployed_with(self) -> str:
+        """``compose`` or ``pulumi``: compose labels the containers it made with its project."""
+        labels = self.inspect(self.topology.containers[0].service)["Config"]["Labels"] or {}
+        return "compose" if "com.docker.compose.project" in labels else "pulumi"
+
+    @cached_property
     def secrets(self) -> dict[str, str]:
-        """The compose deployment's secrets (configs/<stack>/.env, written by scripts/gen-env)."""
+        """The deployment's secrets: the stack's ``secrets`` output for a Pulumi deployment
+        (scripts/pulumi-secrets), configs/<stack>/.env (scripts/gen-env) for a compose one.
+        NotDeployedError when the stack is not deployed; AssertionError when the output cannot
+        be read; FileNotFoundError when compose's .env is missing."""
+        if self.deployed_with == "pulumi":
+            result = subprocess.run(
+                [str(REPO_ROOT / "scripts" / "pulumi-secrets"), self.name],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+            assert result.returncode == 0, f"scripts/pulumi-secrets {self.name}: {result.stderr}"
+            values: dict[str, str] = json.loads(result.stdout)
+            return values
         path = REPO_ROOT / "configs" / self.name / ".env"
         if not path.exists():
             raise FileNotFoundError(f"{path}: the stack is not deployed (scripts/up {self.name})")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from app_support.tokens import bearer_token_matches
 
+from .breaker import BreakerState
 from .check import Check, CheckFunc, CheckResult, Section
 from .dependencies import QueueStats, Transform, pool_threshold, queue_block
 from .report import overall_status
@@ -188,7 +189,8 @@ class HealthService:
         """Run the checks `view` asks for and combine them (see `View`); never raises for a check.
 
         Readiness is unhealthy without running anything until `mark_started()` and again after
-        `mark_draining()`; otherwise it asks the critical checks only.
+        `mark_draining()`; otherwise it asks the critical checks only, and is unhealthy while one
+        of them has its circuit breaker open.
         """
         if view == "liveness":
             return Evaluation((), {}, Status.HEALTHY)
@@ -205,4 +207,10 @@ class HealthService:
             return Evaluation((), {}, Status.UNHEALTHY, extra)
         checks = tuple(c for c in self._checks if c.critical)
         results = await self.runner.run(checks)
-        return Evaluation(checks, results, overall_status(checks, results), extra)
+        status = overall_status(checks, results)
+        # The runner reports a dependency behind an open breaker as degraded (the detailed report
+        # must not turn red everywhere at once), but a critical one that is down fails every
+        # request that needs it: this instance is not ready.
+        if any(results[check.name].circuit == BreakerState.OPEN.value for check in checks):
+            status = Status.UNHEALTHY
+        return Evaluation(checks, results, status, extra)

@@ -34,6 +34,7 @@ from reference_app.services import ANALYTICS_QUEUE, IMPORT_QUEUE, Services, open
 from reference_app.web.analytics import analytics
 from reference_app.web.auth import me, sign_in, sign_out
 from reference_app.web.limits import RequestLimits
+from reference_app.web.outage import OutageGate, dependency_handlers, retry_after_of
 from reference_app.web.unavailable import not_confirmed
 from reference_app.web.uploads import import_status, list_user_imports, upload
 
@@ -87,6 +88,11 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={WriteNotConfirmedError: not_confirmed},  # 503, not 500 (issue 11)
+        exception_handlers={
+            WriteNotConfirmedError: not_confirmed,  # 503, not 500 (issue 11)
+            **dependency_handlers(),  # Redis or PostgreSQL down: 503 JSON (issue 13)
+        },
     )
-    return HealthMiddleware(MetricsMiddleware(app, metrics=http_metrics), service=health)
+    # While a critical dependency's breaker is open, API requests get 503 at once.
+    gate = OutageGate(app, health, retry_after=lambda: retry_after_of(app.state))
+    return HealthMiddleware(MetricsMiddleware(gate, metrics=http_metrics), service=health)

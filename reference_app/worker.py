@@ -126,7 +126,9 @@ class Worker:
                 pause = min(pause * 2, 5.0)
                 continue
             pause = 0.1
-            if job is not None:
+            if job is not None and halt.is_set():
+                await self._hand_back(queue, job)  # leased while stopping: not started
+            elif job is not None:
                 await self._run(queue, job, handler, halt)
 
     async def _run(self, queue: JobQueue, job: Job, handler: Handler, halt: asyncio.Event) -> None:

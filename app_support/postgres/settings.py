@@ -19,9 +19,8 @@ setting                    variable                      URL parameter         k
 =========================  ============================  ====================  =================
 
 A variable wins because the URL is usually one shared secret while variables are per-service tuning
-the stack sets; a warning is logged when both are set and disagree. Every value is read through
-the environment layer (app_support.env), so errors name the variable (or ``DATABASE_URL`` and the
-parameter) with a good value, and never show the password.
+the stack sets; a warning is logged when both disagree. Values are read by app_support.env: errors
+name the variable (or DATABASE_URL and the parameter), a good value, and never the password.
 """
 
 from __future__ import annotations
@@ -38,17 +37,9 @@ import psutil
 from psycopg import conninfo as pg_conninfo
 from psycopg.errors import ProgrammingError
 
-from app_support.env import (
-    DAY_MS,
-    Env,
-    ErrorType,
-    check_count,
-    check_seconds,
-    parse_count,
-    parse_duration,
-    parse_url,
-)
+from app_support.env import DAY_MS, Env, ErrorType, check_count, check_seconds, parse_url
 from app_support.redact import redact
+from app_support.values import parse_count, parse_duration
 
 from .errors import DatabaseConfigError
 from .url import EXTRACTED_PARAMS, split_url

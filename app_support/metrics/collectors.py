@@ -37,7 +37,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 QUEUE_STATES = ("waiting", "active", "completed", "failed")
-POOL_FIELDS = ("used", "available", "max", "waiting")
+POOL_FIELDS = ("used", "available", "max", "waiting", "idle")
 
 
 class StatsSource(Protocol):
@@ -127,10 +127,13 @@ class QueueStatsCollector:
 
 
 class PoolUsageCollector:
-    """Pool gauges labelled ``pool`` from ``usage()`` -> ``{used, available, max, waiting}``.
+    """Pool gauges labelled ``pool`` from ``usage()`` -> ``{used, available, max, waiting, idle}``.
 
-    ``database_pool_connections_{used,available,max}``, ``database_pool_requests_waiting`` and
-    ``database_pool_up``.
+    ``database_pool_connections_{used,available,max,idle}``, ``database_pool_requests_waiting``
+    and ``database_pool_up``. ``available`` is what app_support.postgres's ``usage()`` means by
+    it, as in the plan (5 used + 15 available = 20 max): connections that can still be handed
+    out; ``idle`` is the open ones waiting in the pool. A ``usage()`` without ``idle`` (an older
+    or other pool) leaves that gauge out rather than failing the pool's gauges.
     """
 
     def __init__(
@@ -151,7 +154,9 @@ class PoolUsageCollector:
                 "database_pool_connections_used", "Pool connections lent out", labels=["pool"]
             ),
             "available": GaugeMetricFamily(
-                "database_pool_connections_available", "Idle pool connections", labels=["pool"]
+                "database_pool_connections_available",
+                "Pool connections that can still be handed out (max - used)",
+                labels=["pool"],
             ),
             "max": GaugeMetricFamily(
                 "database_pool_connections_max", "Pool size limit", labels=["pool"]
@@ -161,21 +166,28 @@ class PoolUsageCollector:
                 "Callers waiting for a connection",
                 labels=["pool"],
             ),
+            "idle": GaugeMetricFamily(
+                "database_pool_connections_idle",
+                "Open pool connections waiting to be handed out",
+                labels=["pool"],
+            ),
         }
         up = GaugeMetricFamily(
             "database_pool_up", "1 when pool usage could be read", labels=["pool"]
         )
         try:
             usage = self._usage()
-            values = {field: float(usage[field]) for field in POOL_FIELDS}
+            values = {field: float(usage[field]) for field in POOL_FIELDS if field != "idle"}
+            if "idle" in usage:
+                values["idle"] = float(usage["idle"])
         except Exception:
             log.warning("reading usage of pool %s failed", self._pool, exc_info=True)
             up.add_metric([self._pool], 0.0)
             return [up]
         up.add_metric([self._pool], 1.0)
-        for field, family in families.items():
-            family.add_metric([self._pool], values[field])
-        return [*families.values(), up]
+        for field, value in values.items():
+            families[field].add_metric([self._pool], value)
+        return [*(families[field] for field in values), up]
 
 
 class WorkerProcessCollector:

@@ -1,10 +1,11 @@
 """The ``database`` block of the detailed health report, for the sync and the async pool.
 
-``{status, latency, pool: {used, available, max}, connections, error}``: ``latency`` is the
+``{status, latency, pool: {used, available, max, idle}, connections, error}``: ``latency`` is the
 ``SELECT 1`` round trip in milliseconds, ``pool`` is read before the check takes its own
-connection, and ``connections`` is the server's count of sessions with this pool's
-``application_name`` (every process of the app, when they share the name), from
-``pg_stat_activity``. ``status`` is ``degraded`` when requests queue for a connection or the check
+connection (``available`` = how many more can be handed out, ``max - used``, as in the plan's
+5 used + 15 available = 20 max; ``idle`` = open connections waiting in the pool), and
+``connections`` is the server's count of sessions with this pool's ``application_name`` (every
+process of the app, when they share the name), from ``pg_stat_activity``. ``status`` is ``degraded`` when requests queue for a connection or the check
 found none free, ``unhealthy`` when the server cannot be queried; ``error`` then holds one line with
 no URL or password. The functions never raise for a database failure.
 """
@@ -30,6 +31,7 @@ class PoolBlock(TypedDict):
     used: int
     available: int
     max: int
+    idle: int
 
 
 class DatabaseHealth(TypedDict):
@@ -44,7 +46,9 @@ def _report(
     usage: PoolUsage, latency: float | None, connections: int | None, error: BaseException | None,
     secrets: tuple[str, ...],
 ) -> DatabaseHealth:  # fmt: skip
-    block = PoolBlock(used=usage["used"], available=usage["available"], max=usage["max"])
+    block = PoolBlock(
+        used=usage["used"], available=usage["available"], max=usage["max"], idle=usage["idle"]
+    )
     if error is not None:
         saturated = isinstance(error, DatabasePoolTimeout) and usage["used"] >= usage["max"]
         return DatabaseHealth(

@@ -34,13 +34,19 @@ __all__ = [
 
 
 class PoolUsage(TypedDict):
-    """What health and metrics read: connections in use, idle in the pool, the limit, and clients
-    queued for one."""
+    """What health and metrics read, as the plan counts them (5 used + 15 available = 20 max).
+
+    ``used``: connections lent out; ``available``: how many more can still be handed out
+    (``max - used``: idle ones plus those the pool may still open); ``max``: the limit;
+    ``waiting``: callers queued for one; ``idle``: open connections sitting in the pool
+    (psycopg_pool's ``pool_available``), a subset of ``available``.
+    """
 
     used: int
     available: int
     max: int
     waiting: int
+    idle: int
 
 
 class PoolCounters:
@@ -114,11 +120,15 @@ def merge_stats(
 
 
 def usage_from(pool_stats: dict[str, int], counters: PoolCounters) -> PoolUsage:
+    used, limit = counters.used, pool_stats.get("pool_max", 0)
     return PoolUsage(
-        used=counters.used,
-        available=pool_stats.get("pool_available", 0),
-        max=pool_stats.get("pool_max", 0),
+        used=used,
+        # Not psycopg's idle count: a pool of 20 with 5 lent out can hand out 15 more, whether
+        # they are open yet or not. Never negative, even if a resize shrank the limit under use.
+        available=max(0, limit - used),
+        max=limit,
         waiting=counters.waiting,
+        idle=pool_stats.get("pool_available", 0),
     )
 
 
@@ -133,7 +143,7 @@ class PoolStatistics:
     _counters: PoolCounters
 
     def usage(self) -> PoolUsage:
-        """``{used, available, max, waiting}`` right now, for health and metrics."""
+        """``{used, available, max, waiting, idle}`` right now, for health and metrics."""
         return usage_from(self.pool.get_stats(), self._counters)
 
     def get_stats(self) -> dict[str, int]:

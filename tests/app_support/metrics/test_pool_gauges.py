@@ -57,6 +57,11 @@ def test_pool_gauges_are_read_at_scrape_time(
     try:
         assert held.wait(10)
         assert value(registry, "database_pool_connections_used", pool="app") == 1
+        # The plan's "available": what can still be handed out, not psycopg's idle count.
+        assert value(registry, "database_pool_connections_available", pool="app") == MAX_SIZE - 1
+        idle = value(registry, "database_pool_connections_idle", pool="app")
+        assert idle is not None
+        assert 0 <= idle <= MAX_SIZE - 1
         assert value(registry, "database_pool_requests_waiting", pool="app") == 0
     finally:
         release.set()
@@ -73,6 +78,14 @@ def test_unreadable_pool_reports_down_without_failing_the_scrape(
     PoolUsageCollector(broken, pool="app", registry=registry)
     assert value(registry, "database_pool_up", pool="app") == 0
     assert value(registry, "database_pool_connections_used", pool="app") is None
+
+
+def test_usage_without_idle_leaves_only_that_gauge_out(registry: CollectorRegistry) -> None:
+    usage = {"used": 5, "available": 15, "max": 20, "waiting": 0}
+    PoolUsageCollector(lambda: usage, pool="other", registry=registry)
+    assert value(registry, "database_pool_up", pool="other") == 1
+    assert value(registry, "database_pool_connections_available", pool="other") == 15
+    assert value(registry, "database_pool_connections_idle", pool="other") is None
 
 
 def test_queries_through_the_pool_hook_record_operation_and_table(

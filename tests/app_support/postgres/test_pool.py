@@ -51,12 +51,34 @@ def test_usage_matches_the_connections_held(pool: DatabasePool) -> None:
             assert usage["used"] == held
             assert usage["max"] == maximum
             assert usage["waiting"] == 0
-            assert 0 <= usage["available"] <= maximum - held
+            # The plan's meaning: how many more can be handed out (5 used + 15 available = 20).
+            assert usage["available"] == maximum - held
+            assert usage["used"] + usage["available"] == usage["max"]
+            # Idle (open, in the pool) is psycopg's count: at most what can still be handed out.
+            assert 0 <= usage["idle"] <= usage["available"]
             assert pool.get_stats().get("pool_used", 0) == held
             if held < maximum:
                 stack.enter_context(pool.connection()).execute("SELECT 1")
     assert pool.usage()["used"] == 0
     assert pool.usage()["available"] == maximum
+    assert pool.usage()["idle"] >= 1  # the connections just given back stay open in the pool
+
+
+def test_available_counts_connections_not_yet_opened(postgres_database: PostgresDatabase) -> None:
+    # min_size 1 of max 4: one connection open and idle, three more the pool may still open.
+    # psycopg's own "pool_available" (our "idle") says 1 here; the plan's "available" says 4.
+    base = DatabaseSettings.from_env(postgres_database.environ)
+    settings = dataclasses.replace(base, min_size=1, max_size=4, acquire_timeout=5.0)
+    with DatabasePool(settings) as pool:
+        usage = pool.usage()
+        assert (usage["used"], usage["available"], usage["max"], usage["idle"]) == (0, 4, 4, 1)
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+            usage = pool.usage()
+            assert (usage["used"], usage["available"], usage["max"]) == (1, 3, 4)
+            # 0, or 1 once psycopg_pool has opened a spare in the background (it grows an empty
+            # pool by one): either way not the 3 that can still be handed out.
+            assert usage["idle"] <= 1
 
 
 def test_waiting_counts_a_queued_request(pool: DatabasePool) -> None:

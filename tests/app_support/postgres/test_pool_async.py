@@ -25,6 +25,7 @@ async def test_usage_exhaustion_and_recovery(small_settings: DatabaseSettings) -
                 conn = await stack.enter_async_context(pool.connection())
                 await conn.execute("SELECT 1")
                 assert pool.usage()["used"] == held
+                assert pool.usage()["available"] == small_settings.max_size - held
             start = time.monotonic()
             with pytest.raises(DatabasePoolTimeout, match="DATABASE_CONNECTION_LIMIT"):
                 async with pool.connection():
@@ -39,8 +40,8 @@ async def test_usage_exhaustion_and_recovery(small_settings: DatabaseSettings) -
         async with pool.connection() as conn:
             cursor = await conn.execute("SELECT current_setting('application_name')")
             assert await cursor.fetchone() == ("pg-tests",)
-        assert pool.usage() == {"used": 0, "available": pool.usage()["available"], "max": 3,
-                                "waiting": 0}  # fmt: skip
+        assert pool.usage() == {"used": 0, "available": 3, "max": 3, "waiting": 0,
+                                "idle": pool.usage()["idle"]}  # fmt: skip
     finally:
         await pool.close()
 

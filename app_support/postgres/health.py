@@ -5,9 +5,10 @@
 connection (``available`` = how many more can be handed out, ``max - used``, as in the plan's
 5 used + 15 available = 20 max; ``idle`` = open connections waiting in the pool), and
 ``connections`` is the server's count of sessions with this pool's ``application_name`` (every
-process of the app, when they share the name), from ``pg_stat_activity``. ``status`` is ``degraded`` when requests queue for a connection or the check
-found none free, ``unhealthy`` when the server cannot be queried; ``error`` then holds one line with
-no URL or password. The functions never raise for a database failure.
+process of the app, when they share the name), from ``pg_stat_activity``. ``status`` is
+``degraded`` when requests queue for a connection or the check found none free, ``unhealthy`` when
+the server cannot be queried; ``error`` then holds one line with no URL or password. The
+functions never raise for a database failure.
 """
 
 from __future__ import annotations

@@ -21,7 +21,21 @@ from stacks.model.endpoints import (
 from stacks.model.layout import Layout
 from stacks.model.spec import resolve_env
 
-__all__ = ["AppEnvironment", "app_environment"]
+__all__ = ["AppEnvironment", "app_environment", "cluster_retry_deadline_ms"]
+
+# The most app_support accepts for REDIS_RETRY_DEADLINE (app_support.redis.settings.MAX_TIMEOUT_MS).
+_MAX_RETRY_DEADLINE_MS = 600_000
+
+
+def cluster_retry_deadline_ms(node_timeout_ms: int) -> int:
+    """How long one Redis command keeps retrying in cluster mode: 2 x node-timeout + 2 s.
+
+    A killed master's replica is promoted once the master has been unreachable for node-timeout,
+    the failure reports have reached a majority of masters (gossip, up to another node-timeout)
+    and its election delay (0.5-1 s) has passed; the client then needs up to one socket timeout
+    (2 s) to find the new owner. Measured locally: node-timeout + 2.1-3.5 s (benchmarks/RESULTS.md).
+    """
+    return min(2 * node_timeout_ms + 2000, _MAX_RETRY_DEADLINE_MS)
 
 
 @dataclass(frozen=True)
@@ -65,4 +79,5 @@ def app_environment(layout: Layout) -> AppEnvironment:
         secret_env["REDIS_SENTINEL_PASSWORD"] = "${REDIS_SENTINEL_PASSWORD}"  # noqa: S105
     else:
         env["REDIS_CLUSTER_NODES"] = ",".join(cluster_nodes(layout))
+        env["REDIS_RETRY_DEADLINE"] = str(cluster_retry_deadline_ms(redis.cluster_node_timeout_ms))
     return AppEnvironment(env, secret_env)

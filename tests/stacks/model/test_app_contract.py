@@ -54,6 +54,9 @@ def _check_readers(settings: StackSettings, environ: dict[str, str]) -> None:
     else:
         assert redis.cluster_nodes == tuple((n.ip, 6379) for n in layout.redis_nodes())
         assert len(redis.cluster_nodes) == 6
+        # A command outlives a master's failover: node-timeout, gossip, election, rediscovery.
+        node_timeout = redis_settings.cluster_node_timeout_ms / 1000
+        assert redis.retry_deadline >= min(2 * node_timeout + 2, 600)
 
     database = DatabaseSettings.from_env(environ)
     assert database.max_size == app.pool_size
@@ -132,6 +135,7 @@ BOUNDS = [
     ("databaseTimeoutMs", 100, 600_000, {}),
     ("redisWaitTimeoutMs", 10, 60_000, {}),
     ("redisWaitReplicas", 0, 8, {"ha-stack:redisReplicas": 8}),
+    ("clusterNodeTimeoutMs", 500, 600_000, {"ha-stack:redisMode": "cluster"}),
 ]
 
 

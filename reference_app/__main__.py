@@ -3,7 +3,9 @@
 - ``web``: the ASGI app under uvicorn on ``0.0.0.0:$PORT`` (default 8000).
 - ``worker``: the import/analytics worker; its /metrics is served on ``$PORT`` too. SIGTERM
   finishes the job in hand, then exits.
-- ``migrate``: apply the schema migrations and exit (web and worker also migrate at start-up).
+- ``migrate [--to N] [--allow-data-loss]``: move the schema up or down to version N (default: the
+  newest) one migration at a time, print each step, exit; a down step that would drop data is
+  refused unless ``--allow-data-loss`` (web and worker apply missing migrations at start-up).
 - ``sample-csv N``: print a generated sales CSV of N rows (demo data).
 - ``add-user NAME``: create a user (or reset their password), reading the password from stdin,
   e.g. ``printf '%s' "$PASSWORD" | python -m reference_app add-user alice``.
@@ -24,11 +26,13 @@ from collections.abc import Sequence
 from app_support.env import ConfigError
 from app_support.health import HealthSettings
 from app_support.metrics import MetricsEndpoint, MetricsSettings, start_metrics_server
-from app_support.postgres import DatabaseSettings
+from app_support.postgres import AsyncDatabasePool, DatabaseSettings, DatabaseUnavailable
 from app_support.redis import RedisConfigError, RedisSettings
 from reference_app.config import AppConfig
+from reference_app.migrations import DataLossRefused, MigrationError, check_target
 from reference_app.sample_data import sales_csv
-from reference_app.services import open_services
+from reference_app.schema import MIGRATIONS, NEWEST, migrate
+from reference_app.services import TABLES, open_services
 from reference_app.users import create_user
 from reference_app.web.server import serve
 from reference_app.worker import Worker
@@ -41,6 +45,8 @@ log = logging.getLogger("reference_app")
 # the base class).
 CONFIG_ERRORS = (ConfigError, RedisConfigError)
 EX_CONFIG = 78  # sysexits.h: configuration error
+EX_USAGE = 64  # sysexits.h: bad command line
+EX_UNAVAILABLE = 69  # sysexits.h: a service (PostgreSQL) is unavailable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +62,15 @@ def _parser() -> argparse.ArgumentParser:
         "--job-lease", type=float, default=None,
         help="seconds before a dead worker's job is handed out again (default 30)",
     )  # fmt: skip
-    commands.add_parser("migrate", help="apply schema migrations and exit")
+    migrate = commands.add_parser("migrate", help="move the schema to a version and exit")
+    migrate.add_argument(
+        "--to", type=int, default=None, metavar="N",
+        help=f"schema version to move to, 0 (no tables) to {NEWEST} (default: the newest)",
+    )  # fmt: skip
+    migrate.add_argument(
+        "--allow-data-loss", action="store_true",
+        help="let down steps drop tables and columns that hold data",
+    )  # fmt: skip
     add_user = commands.add_parser("add-user", help="create a user; password on stdin")
     add_user.add_argument("username")
     sample = commands.add_parser("sample-csv", help="write a generated sales CSV to stdout")
@@ -84,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "worker":
         return asyncio.run(_worker(config))
     if args.command == "migrate":
-        return asyncio.run(_migrate(config))
+        return asyncio.run(_migrate(args.to, allow_data_loss=args.allow_data_loss))
     password = sys.stdin.read().rstrip("\n")
     return asyncio.run(_add_user(config, args.username, password))
 
@@ -120,9 +134,35 @@ async def _worker(config: AppConfig) -> int:
     return 0
 
 
-async def _migrate(config: AppConfig) -> int:
-    async with open_services(config, role="migrate"):
-        log.info("schema is up to date")
+async def _migrate(to: int | None, *, allow_data_loss: bool) -> int:
+    # Only PostgreSQL: not open_services, which would first apply every missing migration.
+    prefix = "python -m reference_app migrate:"
+    try:
+        check_target(MIGRATIONS, to)
+    except MigrationError as exc:
+        print(f"{prefix} --to: {exc}", file=sys.stderr)
+        return EX_USAGE
+    settings = DatabaseSettings.from_env(tables=TABLES, application_name="reference-app-migrate")
+    database = AsyncDatabasePool(settings)
+    try:
+        await database.open()
+        async with database.connection() as conn:
+            result = await migrate(
+                conn, to=to, schema=settings.schema, allow_data_loss=allow_data_loss,
+                on_step=lambda step: print(step, flush=True),
+            )  # fmt: skip
+    except DatabaseUnavailable as exc:
+        print(f"{prefix} {exc}", file=sys.stderr)
+        return EX_UNAVAILABLE
+    except DataLossRefused as exc:
+        print(f"{prefix} {exc}; to drop it anyway, rerun with --allow-data-loss", file=sys.stderr)
+        return 1
+    except MigrationError as exc:
+        print(f"{prefix} {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    print(f"schema at version {result.version}" + ("" if result.steps else "; nothing to do"))
     return 0
 
 

@@ -1,30 +1,28 @@
-"""The app's tables and their migrations, applied at start-up by every replica.
+"""The app's tables: their migrations, up and down, applied at start-up by every replica.
 
-Several web and worker replicas start at once, so :func:`migrate` takes a transaction-scoped
-PostgreSQL advisory lock first: one replica applies the pending migrations, the others wait on the
-lock, then find nothing left to do. Each migration runs in that same transaction, so a replica that
-dies half-way leaves the schema as it was.
+Several web and worker replicas start at once; :func:`migrate` (see reference_app.migrations)
+applies each pending migration once, in its own transaction under a PostgreSQL advisory lock.
+``python -m reference_app migrate --to N`` moves the schema up or down to version N; a down step
+that would drop data is refused unless it is allowed (docs/recovery.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 
-__all__ = ["MIGRATIONS", "MIGRATION_LOCK_KEY", "Migration", "migrate"]
+from reference_app.migrations import (
+    MIGRATION_LOCK_KEY,
+    Drop,
+    Migration,
+    MigrationResult,
+    Step,
+    migrate_schema,
+)
 
-# An arbitrary constant shared by every replica: the advisory lock's identity.
-MIGRATION_LOCK_KEY = 0x7265665F617070  # "ref_app"
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
-
+__all__ = ["MIGRATIONS", "MIGRATION_LOCK_KEY", "NEWEST", "migrate"]
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -72,6 +70,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         CREATE INDEX sales_user_date ON sales (user_id, sale_date);
         """,
+        """
+        DROP TABLE sales;
+        DROP TABLE imports;
+        DROP TABLE users;
+        """,
+        drops=(Drop("sales"), Drop("imports"), Drop("users")),
     ),
     Migration(
         2,
@@ -87,44 +91,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         -- ones stored before reasons were bounded.
         UPDATE imports SET reason = left(reason, 1000) || '...' WHERE length(reason) > 1000;
         """,
+        # The cut reasons stay cut: the rest of them is gone.
+        """
+        DROP INDEX imports_idempotency;
+        ALTER TABLE imports DROP COLUMN idempotency_key, DROP COLUMN payload_digest;
+        """,
+        drops=(Drop("imports", "idempotency_key"), Drop("imports", "payload_digest")),
     ),
 )
 
+NEWEST = MIGRATIONS[-1].version
 
-async def migrate(conn: AsyncConnection[Any], *, schema: str | None = None) -> list[int]:
-    """Apply the pending migrations; return the versions this call applied (often none).
 
-    ``schema`` (DATABASE_URL's ``?schema=``, already on the connection's search_path) is created
-    when missing.
+async def migrate(
+    conn: AsyncConnection[Any],
+    *,
+    to: int | None = None,
+    schema: str | None = None,
+    allow_data_loss: bool = False,
+    on_step: Callable[[Step], None] | None = None,
+) -> MigrationResult:
+    """Move the app's schema to version ``to`` (None: apply what is missing; start-up does that).
 
-    Blocks while another replica migrates. Raises psycopg.Error when the database refuses (the
-    transaction is rolled back, so a retry starts clean).
+    See :func:`reference_app.migrations.migrate_schema`, which raises MigrationError,
+    DataLossRefused or psycopg.Error.
     """
-    applied_now: list[int] = []
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
-        if schema is not None:
-            await conn.execute(
-                sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))
-            )
-        await conn.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """
-        )
-        cursor = await conn.execute("SELECT version FROM schema_migrations")
-        done = {row[0] for row in await cursor.fetchall()}
-        for migration in MIGRATIONS:
-            if migration.version in done:
-                continue
-            await conn.execute(migration.sql.encode())
-            await conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
-                (migration.version, migration.name),
-            )
-            applied_now.append(migration.version)
-    return applied_now
+    return await migrate_schema(
+        conn,
+        MIGRATIONS,
+        to=to,
+        schema=schema,
+        allow_data_loss=allow_data_loss,
+        on_step=on_step,
+    )

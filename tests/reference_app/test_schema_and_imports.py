@@ -1,8 +1,7 @@
-"""The schema migration and the exactly-once import transaction, against a real PostgreSQL."""
+"""The exactly-once import transaction, against a real PostgreSQL (migrations: test_migrations)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -10,7 +9,7 @@ import psycopg
 import pytest
 
 from reference_app.imports import ImportState, apply_import, create_import, get_import, mark_active
-from reference_app.schema import MIGRATIONS, migrate
+from reference_app.schema import migrate
 from reference_app.users import authenticate, create_user
 from tests.servers.postgres_server import PostgresServer
 
@@ -27,17 +26,6 @@ def database_url(postgres_server: PostgresServer, request: pytest.FixtureRequest
 
 async def _connect(url: str) -> psycopg.AsyncConnection[Any]:
     return await psycopg.AsyncConnection.connect(url, autocommit=True)
-
-
-async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
-    conns = [await _connect(database_url) for _ in range(4)]
-    try:
-        applied = await asyncio.gather(*(migrate(conn) for conn in conns))
-        assert sorted(applied) == [[], [], [], [m.version for m in MIGRATIONS]]
-        assert await migrate(conns[0]) == []
-    finally:
-        for conn in conns:
-            await conn.close()
 
 
 async def test_import_is_applied_exactly_once(database_url: str) -> None:

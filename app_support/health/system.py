@@ -1,7 +1,8 @@
 """System checks (memory, CPU, disk); a threshold turns each one degraded.
 
 Memory and CPU report the container's limits and use when its cgroup sets them, else the host's
-as psutil sees it; the "source" field says which.
+as psutil sees it; the "source" field says which. `MemoryReader` and `CpuMeter` take the readings;
+the health checks here and the metrics gauges (app_support.metrics.system) both use them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,23 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import psutil
 
 from .cgroup import DEFAULT_CGROUP_ROOT, CgroupReader, allowed_cpus, effective_cpus
 from .status import Status
 
-__all__ = ["cpu_check", "disk_check", "format_bytes", "memory_check"]
+__all__ = [
+    "CpuMeter",
+    "CpuUsage",
+    "MemoryReader",
+    "MemoryUsage",
+    "cpu_check",
+    "disk_check",
+    "format_bytes",
+    "memory_check",
+]
 
 SystemCheck = Callable[[], Mapping[str, object]]
 _MIB = 1024 * 1024
@@ -31,6 +42,39 @@ def _status(percentage: float, degraded_percent: float) -> str:
     return (Status.DEGRADED if percentage > degraded_percent else Status.HEALTHY).value
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryUsage:
+    """Memory `used` and `total` in bytes, `percentage` used, and `source` ("cgroup" or "host")."""
+
+    used: int
+    total: int
+    percentage: float
+    source: str
+
+
+class MemoryReader:
+    """The container's memory when its cgroup sets a limit, else the host's; never raises.
+
+    One reading for the health report and the metrics gauges (app_support.metrics.system).
+    """
+
+    def __init__(self, cgroup_root: str | os.PathLike[str] = DEFAULT_CGROUP_ROOT) -> None:
+        self._cgroup = CgroupReader(cgroup_root)
+
+    def read(self) -> MemoryUsage:
+        """In a container with a memory limit (source "cgroup"): the limit and the working set
+        (usage less inactive file cache, as `docker stats` counts it). Otherwise (source "host"):
+        the machine, "used" being what is not available (total - available), as `free -m` does.
+        A missing or odd cgroup file reports the host.
+        """
+        vm = psutil.virtual_memory()
+        limited = self._cgroup.memory()
+        # A limit at or above the machine's RAM never binds: the host runs out first.
+        if limited is not None and limited.limit < vm.total:
+            return MemoryUsage(limited.used, limited.limit, limited.percentage, "cgroup")
+        return MemoryUsage(vm.total - vm.available, vm.total, round(vm.percent, 1), "host")
+
+
 def memory_check(
     *,
     degraded_percent: float = 90.0,
@@ -38,38 +82,20 @@ def memory_check(
 ) -> SystemCheck:
     """{status, used, total, percentage, process, source}; degraded above `degraded_percent`.
 
-    In a container with a memory limit (source "cgroup"): the limit and the working set (usage
-    less inactive file cache, as `docker stats` counts it). Otherwise (source "host"): the
-    machine, "used" being what is not available (total - available), as `free -m` does. Never
-    raises for a missing or odd cgroup file: it reports the host.
+    The figures of :meth:`MemoryReader.read`, in the plan's "128MB" style. Never raises for a
+    missing or odd cgroup file: it reports the host.
     """
-    cgroup = CgroupReader(cgroup_root)
+    reader = MemoryReader(cgroup_root)
 
     def memory() -> Mapping[str, object]:
-        vm = psutil.virtual_memory()
-        limited = cgroup.memory()
-        # A limit at or above the machine's RAM never binds: the host runs out first.
-        if limited is not None and limited.limit < vm.total:
-            used, total, percentage, source = (
-                limited.used,
-                limited.limit,
-                limited.percentage,
-                "cgroup",
-            )
-        else:
-            used, total, percentage, source = (
-                vm.total - vm.available,
-                vm.total,
-                round(vm.percent, 1),
-                "host",
-            )
+        usage = reader.read()
         return {
-            "status": _status(percentage, degraded_percent),
-            "used": format_bytes(used),
-            "total": format_bytes(total),
-            "percentage": percentage,
+            "status": _status(usage.percentage, degraded_percent),
+            "used": format_bytes(usage.used),
+            "total": format_bytes(usage.total),
+            "percentage": usage.percentage,
             "process": format_bytes(psutil.Process().memory_info().rss),
-            "source": source,
+            "source": usage.source,
         }
 
     return memory
@@ -101,36 +127,91 @@ class _CgroupCpuMeter:
         return self._usage, quota
 
 
+class _HostCpuMeter:
+    """Machine-wide CPU use in percent between one reading and the next, as psutil.cpu_percent
+    computes it, but with this meter's own previous sample: psutil.cpu_percent(interval=None)
+    keeps one sample per process, so two readers (the health check and the metrics gauge) would
+    each shorten the other's interval."""
+
+    def __init__(self) -> None:
+        self._last = self._sample()
+        self._usage = 0.0
+
+    @staticmethod
+    def _sample() -> tuple[float, float]:
+        times = psutil.cpu_times()
+        # Guest time is already counted in user time on Linux; iowait is idle (psutil's rule).
+        total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+        idle = times.idle + getattr(times, "iowait", 0.0)
+        return total, total - idle
+
+    def read(self) -> float:
+        total, busy = self._sample()
+        last_total, last_busy = self._last
+        if total > last_total:
+            self._last = (total, busy)
+            share = (busy - last_busy) / (total - last_total)
+            self._usage = round(min(100.0, max(0.0, share * 100)), 1)
+        return self._usage
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUsage:
+    """CPU use in `percent` (of the quota, or of the machine), whole `cores` the process may use,
+    and `source` ("cgroup" or "host")."""
+
+    percent: float
+    cores: int
+    source: str
+
+
+class CpuMeter:
+    """CPU use since the previous :meth:`read`, container-aware; never blocks and never raises.
+
+    In a container with a CPU quota (source "cgroup"): the cgroup's CPU time over `clock` time,
+    in percent of the quota, and `cores` the quota rounded up. Otherwise (source "host"): the
+    machine's busy share and `cores` the CPUs this process may run on. A missing or odd cgroup
+    file reports the host. Both readings are primed here, so the first read is not a meaningless
+    0. Each meter measures its own interval: the health check and the metrics gauge (one per
+    scrape) have one each.
+    """
+
+    def __init__(
+        self,
+        cgroup_root: str | os.PathLike[str] = DEFAULT_CGROUP_ROOT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._cgroup = _CgroupCpuMeter(CgroupReader(cgroup_root), clock)
+        self._host = _HostCpuMeter()
+
+    def read(self) -> CpuUsage:
+        # Both are read on every call so either can take over when a quota comes or goes.
+        host_usage = self._host.read()
+        reading = self._cgroup.read()
+        if reading is None:
+            return CpuUsage(host_usage, effective_cpus(None), "host")
+        return CpuUsage(reading[0], effective_cpus(reading[1]), "cgroup")
+
+
 def cpu_check(
     *,
     degraded_percent: float = 90.0,
     cgroup_root: str | os.PathLike[str] = DEFAULT_CGROUP_ROOT,
     clock: Callable[[], float] = time.monotonic,
 ) -> SystemCheck:
-    """{status, usage, cores, source}: CPU use in percent since the previous call, never blocking.
+    """{status, usage, cores, source}: :class:`CpuMeter`'s reading since the previous call.
 
-    In a container with a CPU quota (source "cgroup"): the cgroup's CPU time over `clock` time,
-    in percent of the quota, and `cores` the quota rounded up. Otherwise (source "host"):
-    psutil's machine-wide figure and `cores` the CPUs this process may run on. Never raises for a
-    missing or odd cgroup file: it reports the host. Both readings are primed here, so the
-    first report is not a meaningless 0.
+    Never raises for a missing or odd cgroup file: it reports the host.
     """
-    meter = _CgroupCpuMeter(CgroupReader(cgroup_root), clock)
-    psutil.cpu_percent(interval=None)
+    meter = CpuMeter(cgroup_root, clock)
 
     def cpu() -> Mapping[str, object]:
-        # Both are read on every call so either can take over when a quota comes or goes.
-        host_usage = round(psutil.cpu_percent(interval=None), 1)
-        reading = meter.read()
-        if reading is None:
-            usage, cores, source = host_usage, effective_cpus(None), "host"
-        else:
-            usage, cores, source = reading[0], effective_cpus(reading[1]), "cgroup"
+        usage = meter.read()
         return {
-            "status": _status(usage, degraded_percent),
-            "usage": usage,
-            "cores": cores,
-            "source": source,
+            "status": _status(usage.percent, degraded_percent),
+            "usage": usage.percent,
+            "cores": usage.cores,
+            "source": usage.source,
         }
 
     return cpu

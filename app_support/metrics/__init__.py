@@ -1,4 +1,4 @@
-"""Prometheus metrics for apps on the stack: HTTP, database, Redis, queues, pool, process, business.
+"""Prometheus metrics for apps on the stack: HTTP, database, Redis, queues, pool, system, business.
 
 Typical wiring (every function takes a ``registry``; tests pass a fresh ``CollectorRegistry``)::
 
@@ -10,6 +10,7 @@ Typical wiring (every function takes a ``registry``; tests pass a fresh ``Collec
     QueueStatsCollector([import_queue, analytics_queue], registry=registry)
     PoolUsageCollector(pool_usage, registry=registry)
     register_process_metrics(registry=registry, multiprocess_dir=settings.multiprocess_dir)
+    SystemUsageCollector(registry=registry)                  # memory and CPU, container-aware
     register_build_info(settings.version, registry=registry)
     endpoint = MetricsEndpoint(registry=registry, settings=settings)
     app = MetricsMiddleware(starlette_app, metrics=http)     # serve MetricsASGIApp(endpoint)
@@ -47,6 +48,7 @@ from app_support.metrics.http import (
 from app_support.metrics.multiprocess import clear_multiprocess_dir, exposition_registry
 from app_support.metrics.server import MetricsServer, start_metrics_server
 from app_support.metrics.settings import MetricsConfigError, MetricsSettings
+from app_support.metrics.system import SystemUsageCollector
 from app_support.metrics.wsgi import MetricsWSGIApp, MetricsWSGIMiddleware
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "QueryHook",
     "QueueStatsCollector",
     "StatsSource",
+    "SystemUsageCollector",
     "WorkerProcessCollector",
     "clear_multiprocess_dir",
     "database_query_observer",

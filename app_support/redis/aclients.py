@@ -108,7 +108,8 @@ class AsyncTimedClusterPipeline(ClusterPipeline):
 
 
 class AsyncFailoverCluster(RedisCluster, Instrumented):  # type: ignore[misc]
-    """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook."""
+    """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook; the slot map is
+    read again before every retry."""
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return await run_async(
@@ -116,12 +117,18 @@ class AsyncFailoverCluster(RedisCluster, Instrumented):  # type: ignore[misc]
             self.hook,
             command_name(args),
             lambda: RedisCluster.execute_command(self, *args, **kwargs),
-            _nothing,  # redis-py refreshes the slot map itself after a connection error
+            self._refresh_slot_map,
         )
 
     async def with_failover(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
-        return await run_async(self.policy, None, PIPELINE, call, _nothing)
+        return await run_async(self.policy, None, PIPELINE, call, self._refresh_slot_map)
+
+    async def _refresh_slot_map(self) -> None:
+        # As the sync client's: the next attempt starts by reading the slot map again (redis-py
+        # does that when this flag is set, skipping the node that failed last; if no node
+        # answers, that attempt fails and is retried).
+        self._initialize = True
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
         if shard_hint:

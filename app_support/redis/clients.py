@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from redis import Redis
 from redis.client import Pipeline
 from redis.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from app_support.redis.failover import (
     PIPELINE,
@@ -111,7 +111,8 @@ class TimedClusterPipeline(ClusterPipeline):
 
 
 class FailoverCluster(RedisCluster, Instrumented):
-    """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy."""
+    """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy; the
+    slot map is read again before every retry (a killed master's slots move to its replica)."""
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         return run_sync(
@@ -119,12 +120,21 @@ class FailoverCluster(RedisCluster, Instrumented):
             self.hook,
             command_name(args),
             lambda: RedisCluster.execute_command(self, *args, **kwargs),  # type: ignore[no-untyped-call]
-            _nothing,  # redis-py refreshes the slot map itself after a connection error
+            self._refresh_slot_map,
         )
 
     def with_failover(self, call: Callable[[], T]) -> T:
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
-        return run_sync(self.policy, None, PIPELINE, call, _nothing)
+        return run_sync(self.policy, None, PIPELINE, call, self._refresh_slot_map)
+
+    def _refresh_slot_map(self) -> None:
+        # redis-py re-reads the slot map after a connection error, a timeout and CLUSTERDOWN, and
+        # follows MOVED; an error that outlasted its few quick attempts (a node that stopped
+        # answering, TRYAGAIN, a pipeline's error) gets one more read here, so the next attempt
+        # goes to the slot's owner *now* (the promoted replica once the election is over). A node
+        # that does not answer is skipped; if none answers, the next attempt fails and is retried.
+        with contextlib.suppress(RedisError, RedisClusterException, OSError):
+            self.nodes_manager.initialize()
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> TimedClusterPipeline:
         if shard_hint:

@@ -16,6 +16,11 @@ turns it into a ConnectionError for Sentinel pools) and ``NOREPLICAS`` (a master
 opens a fresh connection, so Sentinel is asked again. A ``NOREPLICAS`` that outlasts the deadline
 is raised as WriteRefusedError.
 
+In cluster mode a killed master's slots have no owner until its replica wins the election:
+node-timeout, then the failure reports' gossip and the election delay. The client re-reads the slot
+map before each retry (app_support.redis.clients), so the deadline must cover that whole time: the
+stacks set ``REDIS_RETRY_DEADLINE`` to 2 x cluster-node-timeout + 2 s in cluster mode.
+
 Each client also carries its default :class:`Durability` (``REDIS_WAIT_REPLICAS``), which the job
 queues and the session store use unless they are given one.
 """
@@ -35,6 +40,7 @@ from redis.exceptions import (
     ConnectionError,
     ReadOnlyError,
     ResponseError,
+    SlotNotCoveredError,
     TimeoutError,
     TryAgainError,
 )
@@ -61,7 +67,16 @@ __all__ = [
 
 T = TypeVar("T")
 
-_RETRYABLE = (ConnectionError, TimeoutError, ReadOnlyError, ClusterDownError, TryAgainError)
+# Cluster mode: CLUSTERDOWN / MASTERDOWN (a node that knows its slots' master failed), TRYAGAIN and
+# a slot the client's map does not cover are all states of a failover in progress.
+_RETRYABLE = (
+    ConnectionError,
+    TimeoutError,
+    ReadOnlyError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
 # redis-py prefixes an error inside a pipeline with "Command # n (...) of pipeline caused error: ".
 _PIPELINE_PREFIX_END = "caused error: "
 

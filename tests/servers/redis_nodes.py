@@ -11,13 +11,16 @@ Fixtures (registered in tests/conftest.py through ``pytest_plugins``):
     The session deployment of that mode, flushed (FLUSHALL on every master) before the test.
 ``redis_drill_sentinel`` (function scope)
     A fresh, private Sentinel group for failover drills: kill its master freely.
+``redis_drill_cluster`` (function scope)
+    A fresh, private 6-node cluster (``cluster-node-timeout`` 2000 ms) for failover drills.
 
 RedisDeployment attributes and methods:
 
 - ``mode``: ``"standalone"`` | ``"sentinel"`` | ``"cluster"``.
 - ``environ``: the REDIS_* variables the app would get (``RedisSettings.from_env(dep.environ)``),
   including ``REDIS_PASSWORD`` and, for sentinel, ``REDIS_SENTINEL_PASSWORD``.
-- ``password``, ``sentinel_password``, ``master_name``, ``down_after_ms``.
+- ``password``, ``sentinel_password``, ``master_name``, ``down_after_ms``, ``node_timeout_ms``
+  (cluster mode: ``cluster-node-timeout``).
 - ``nodes`` (data nodes) and ``sentinels``: lists of RedisNode (``name``, ``port``, ``address``,
   ``pid``, ``kill()``, ``stop()``, ``cont()``, ``start()``, ``restart()``, ``client()``).
 - ``node(role)``: ``"master"`` (the current master; in cluster mode the master of slot 0),
@@ -39,7 +42,8 @@ pytest leaves no orphans; ``close()`` also removes the temp dir.
 
 Tests that act on a session deployment must restore it (``cont``/``restart``) before they finish;
 drills use ``redis_drill_sentinel``. The classes are importable for benchmarks:
-``start_standalone()``, ``start_sentinel_group()``, ``start_cluster()`` (call ``close()``).
+``start_standalone()``, ``start_sentinel_group()``, ``start_cluster(node_timeout_ms=2000)`` (call
+``close()``).
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ __all__ = [
     "RedisNode",
     "redis_any",
     "redis_cluster",
+    "redis_drill_cluster",
     "redis_drill_sentinel",
     "redis_sentinel",
     "redis_standalone",
@@ -76,6 +81,7 @@ __all__ = [
 HOST = "127.0.0.1"
 MASTER_NAME = "mymaster"
 DOWN_AFTER_MS = 1000
+NODE_TIMEOUT_MS = 2000
 START_TIMEOUT = 20.0
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -186,6 +192,7 @@ class RedisDeployment:
     sentinel_password: str | None = None
     master_name: str = MASTER_NAME
     down_after_ms: int = DOWN_AFTER_MS
+    node_timeout_ms: int = NODE_TIMEOUT_MS
     nodes: list[RedisNode] = field(default_factory=list)
     sentinels: list[RedisNode] = field(default_factory=list)
 
@@ -438,13 +445,16 @@ def start_sentinel_group(down_after_ms: int = DOWN_AFTER_MS) -> RedisDeployment:
     return _close_on_error(dep, start)
 
 
-def start_cluster() -> RedisDeployment:
+def start_cluster(node_timeout_ms: int = NODE_TIMEOUT_MS) -> RedisDeployment:
     """6 password-protected nodes joined by ``redis-cli --cluster create --cluster-replicas 1``."""
     root = Path(tempfile.mkdtemp(prefix="redis-cluster-"))
-    dep = RedisDeployment(mode="cluster", root=root, password=secrets.token_hex(8))
+    dep = RedisDeployment(
+        mode="cluster", root=root, password=secrets.token_hex(8), node_timeout_ms=node_timeout_ms
+    )
     for i in range(6):
         extra = (
-            f"cluster-enabled yes\ncluster-config-file nodes.conf\ncluster-node-timeout 2000\n"
+            "cluster-enabled yes\ncluster-config-file nodes.conf\n"
+            f"cluster-node-timeout {node_timeout_ms}\n"
             f"cluster-port {free_port()}\n"
             # CLUSTER SLOTS hides a replica until its offset moves; pinging every second moves
             # it in ~1 s instead of the default 10 s.
@@ -521,5 +531,12 @@ def redis_any(request: pytest.FixtureRequest) -> RedisDeployment:
 @pytest.fixture
 def redis_drill_sentinel() -> Iterator[RedisDeployment]:
     dep = start_sentinel_group()
+    yield dep
+    dep.close()
+
+
+@pytest.fixture
+def redis_drill_cluster() -> Iterator[RedisDeployment]:
+    dep = start_cluster()
     yield dep
     dep.close()

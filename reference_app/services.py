@@ -17,9 +17,11 @@ from prometheus_client import REGISTRY, CollectorRegistry
 
 from app_support.metrics import (
     ImportMetrics,
+    JobMetrics,
     MetricsSettings,
     PoolUsageCollector,
     QueueStatsCollector,
+    SystemUsageCollector,
     database_query_observer,
     redis_command_observer,
     register_build_info,
@@ -69,10 +71,16 @@ class Services:
     imports: ImportMetrics
 
 
-def _queue(redis: AsyncRedisClient, name: str, config: AppConfig) -> JobQueue:
+def _queue(redis: AsyncRedisClient, name: str, config: AppConfig, jobs: JobMetrics) -> JobQueue:
     # No durability argument here or for SessionStore: both take the client's
     # (REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT, recorded by the factory), the one default.
-    return JobQueue(redis, name, lease=config.job_lease, max_attempts=config.max_attempts)
+    return JobQueue(
+        redis,
+        name,
+        lease=config.job_lease,
+        max_attempts=config.max_attempts,
+        on_finish=jobs.observe,  # job duration and result, per queue
+    )
 
 
 @asynccontextmanager
@@ -99,6 +107,7 @@ async def open_services(
     redis = create_async_client(redis_settings, on_command=on_command)
     redis_sync = create_client(redis_settings, on_command=on_command)
     database = AsyncDatabasePool(db_settings, on_query=on_query)
+    jobs = JobMetrics(queues=[IMPORT_QUEUE, ANALYTICS_QUEUE], registry=registry)
     try:
         await database.open()
         await check_redis(redis, redis_settings, db_settings)  # same retries; names the variable
@@ -112,8 +121,8 @@ async def open_services(
             redis=redis,
             redis_sync=redis_sync,
             database=database,
-            import_queue=_queue(redis, IMPORT_QUEUE, config),
-            analytics_queue=_queue(redis, ANALYTICS_QUEUE, config),
+            import_queue=_queue(redis, IMPORT_QUEUE, config, jobs),
+            analytics_queue=_queue(redis, ANALYTICS_QUEUE, config, jobs),
             cache=Cache(redis, namespace="analytics", default_ttl=config.analytics_cache_ttl),
             sessions=SessionStore(redis, ttl=config.session_ttl),
             sign_in_limiter=RateLimiter(redis, config.sign_in_limit, key_prefix="limit-sign-in"),
@@ -129,6 +138,7 @@ async def open_services(
         register_process_metrics(
             registry=registry, multiprocess_dir=metrics_settings.multiprocess_dir
         )
+        SystemUsageCollector(registry=registry)  # memory and CPU, the container's when limited
         register_build_info(metrics_settings.version, registry=registry)
         yield services
     finally:

@@ -8,6 +8,8 @@ Typical wiring (every function takes a ``registry``; tests pass a fresh ``Collec
     on_query = database_query_observer(registry=registry)    # hook for app_support.postgres
     on_command = redis_command_observer(registry=registry)   # hook for app_support.redis
     QueueStatsCollector([import_queue, analytics_queue], registry=registry)
+    jobs = JobMetrics(queues=["import", "analytics"], registry=registry)
+    JobQueue(client, "import", on_finish=jobs.observe)       # app_support.redis's queue hook
     PoolUsageCollector(pool_usage, registry=registry)
     register_process_metrics(registry=registry, multiprocess_dir=settings.multiprocess_dir)
     SystemUsageCollector(registry=registry)                  # memory and CPU, container-aware
@@ -45,6 +47,7 @@ from app_support.metrics.http import (
     UNMATCHED_ROUTE,
     HttpMetrics,
 )
+from app_support.metrics.jobs import JOB_RESULTS, JobMetrics
 from app_support.metrics.multiprocess import clear_multiprocess_dir, exposition_registry
 from app_support.metrics.server import MetricsServer, start_metrics_server
 from app_support.metrics.settings import MetricsConfigError, MetricsSettings
@@ -54,6 +57,7 @@ from app_support.metrics.wsgi import MetricsWSGIApp, MetricsWSGIMiddleware
 __all__ = [
     "DEFAULT_EXCLUDED_PATHS",
     "IMPORT_RESULTS",
+    "JOB_RESULTS",
     "KNOWN_METHODS",
     "OTHER_METHOD",
     "POOL_FIELDS",
@@ -62,6 +66,7 @@ __all__ = [
     "CommandHook",
     "HttpMetrics",
     "ImportMetrics",
+    "JobMetrics",
     "MetricsASGIApp",
     "MetricsConfigError",
     "MetricsEndpoint",

@@ -14,6 +14,9 @@ counts, which health and metrics read. The whole design is four Lua scripts (que
 - ``status(job_id)`` and ``stats()`` -> ``{waiting, active, completed, failed}`` (completed and
   failed are totals since the queue was created; finished jobs' details expire after
   ``result_ttl``).
+- ``on_finish(queue, result, seconds)``, optional, is called after each ``complete``/``fail`` with
+  ``result`` "completed", "failed" or "lost" (the lease was lost) and the seconds since the job
+  was leased (app_support.metrics' ``JobMetrics.observe`` records them).
 """
 
 from __future__ import annotations
@@ -22,18 +25,19 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from app_support.redis.durability import Durability, confirmed_write, confirmed_write_sync
 from app_support.redis.factory import AsyncRedisClient, SyncRedisClient
 from app_support.redis.queue_scripts import ACK, ENQUEUE, EXTEND, RESERVE
 
-__all__ = ["QUEUE_NAMES", "Job", "JobQueue", "JobState", "JobStatus", "SyncJobQueue"]
+__all__ = ["QUEUE_NAMES", "Job", "JobHook", "JobQueue", "JobState", "JobStatus", "SyncJobQueue"]
 
 QUEUE_NAMES = ("import", "analytics")
 JobState = Literal["waiting", "active", "completed", "failed"]
+JobHook = Callable[[str, str, float], None]  # (queue, result, seconds since the lease)
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Job:
     id: str
     payload: dict[str, Any]
     attempt: int
+    leased_at: float | None = field(default=None, compare=False, repr=False)  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class _Options:
     result_ttl: float
     durability: Durability
     namespace: str
+    on_finish: JobHook | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "{" in self.name or "}" in self.name:
@@ -106,7 +112,13 @@ class _Options:
         if not raw:
             return None
         job_id, payload, attempt = raw
-        return Job(self.name, str(job_id), json.loads(payload), int(attempt))
+        return Job(self.name, str(job_id), json.loads(payload), int(attempt), time.monotonic())
+
+    def finished(self, job: Job, state: JobState, acknowledged: bool) -> bool:
+        if self.on_finish is not None and job.leased_at is not None:
+            result = state if acknowledged else "lost"
+            self.on_finish(self.name, result, time.monotonic() - job.leased_at)
+        return acknowledged
 
 
 def _ms(seconds: float) -> int:
@@ -156,10 +168,13 @@ class JobQueue:
         result_ttl: float = 86400.0,
         durability: Durability | None = None,
         namespace: str = "queue",
+        on_finish: JobHook | None = None,
     ) -> None:
         if durability is None:
             durability = client.durability
-        self.options = _Options(name, lease, max_attempts, result_ttl, durability, namespace)
+        self.options = _Options(
+            name, lease, max_attempts, result_ttl, durability, namespace, on_finish
+        )
         self.name = name
         self._client = client
         self._reserve = client.register_script(RESERVE)
@@ -196,11 +211,13 @@ class JobQueue:
 
     async def complete(self, job: Job) -> bool:
         """Mark this attempt completed; False when its lease was lost."""
-        return bool(await self._ack(*self.options.ack_args(job, "completed", "")))
+        acknowledged = bool(await self._ack(*self.options.ack_args(job, "completed", "")))
+        return self.options.finished(job, "completed", acknowledged)
 
     async def fail(self, job: Job, reason: str) -> bool:
         """Mark this attempt failed for good with ``reason``; False when its lease was lost."""
-        return bool(await self._ack(*self.options.ack_args(job, "failed", reason)))
+        acknowledged = bool(await self._ack(*self.options.ack_args(job, "failed", reason)))
+        return self.options.finished(job, "failed", acknowledged)
 
     async def status(self, job_id: str) -> JobStatus | None:
         return _status(await self._client.hgetall(self.options.job_key(job_id)))  # type: ignore[arg-type]
@@ -230,10 +247,13 @@ class SyncJobQueue:
         result_ttl: float = 86400.0,
         durability: Durability | None = None,
         namespace: str = "queue",
+        on_finish: JobHook | None = None,
     ) -> None:
         if durability is None:
             durability = client.durability
-        self.options = _Options(name, lease, max_attempts, result_ttl, durability, namespace)
+        self.options = _Options(
+            name, lease, max_attempts, result_ttl, durability, namespace, on_finish
+        )
         self.name = name
         self._client = client
         self._reserve = client.register_script(RESERVE)
@@ -262,10 +282,12 @@ class SyncJobQueue:
         return bool(self._extend(*self.options.extend_args(job, lease)))
 
     def complete(self, job: Job) -> bool:
-        return bool(self._ack(*self.options.ack_args(job, "completed", "")))
+        acknowledged = bool(self._ack(*self.options.ack_args(job, "completed", "")))
+        return self.options.finished(job, "completed", acknowledged)
 
     def fail(self, job: Job, reason: str) -> bool:
-        return bool(self._ack(*self.options.ack_args(job, "failed", reason)))
+        acknowledged = bool(self._ack(*self.options.ack_args(job, "failed", reason)))
+        return self.options.finished(job, "failed", acknowledged)
 
     def status(self, job_id: str) -> JobStatus | None:
         return _status(self._client.hgetall(self.options.job_key(job_id)))  # type: ignore[arg-type]

@@ -87,9 +87,15 @@ async def test_upload_import_and_cached_analytics(app_environ: dict[str, str]) -
         # Business counters: the worker counted both imports and their rows.
         assert _sample(worker.registry, "imports_total", result="success") == 2
         assert _sample(worker.registry, "import_rows_total") == 500
+        # Queue processing: both import jobs finished and were timed (issue 14).
+        processed = {"queue": "import", "result": "completed"}
+        assert _sample(worker.registry, "queue_jobs_processed_total", **processed) == 2
+        assert _sample(worker.registry, "queue_job_duration_seconds_count", queue="import") == 2
         metrics = await app.client.get("/metrics")
         assert metrics.status_code == 200
         assert 'queue_jobs{queue="import",state="completed"}' in metrics.text
+        assert "system_memory_used_bytes{source=" in metrics.text
+        assert "system_cpu_usage_percent{source=" in metrics.text
         assert 'http_requests_total{method="POST",route="/api/imports",status_code="202"}' in (
             metrics.text
         )

@@ -76,18 +76,6 @@ class Migration:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One migration applied (``up``) or reverted (``down``)."""
-
-    migration: Migration
-    direction: Literal["up", "down"]
-
-    def __str__(self) -> str:
-        done = "applied" if self.direction == "up" else "reverted"
-        return f"migration {self.migration.version} ({self.migration.name}) {done}"
-
-
-@dataclass(frozen=True, slots=True)
 class Loss:
     """What one :class:`Drop` would destroy now."""
 
@@ -97,6 +85,20 @@ class Loss:
     def __str__(self) -> str:
         unit = "row" if self.drop.column is None else "value"
         return f"{self.drop} holding {self.count} {unit}{'' if self.count == 1 else 's'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One migration applied (``up``) or reverted (``down``), with what reverting it dropped."""
+
+    migration: Migration
+    direction: Literal["up", "down"]
+    lost: tuple[Loss, ...] = ()
+
+    def __str__(self) -> str:
+        done = "applied" if self.direction == "up" else "reverted"
+        text = f"migration {self.migration.version} ({self.migration.name}) {done}"
+        return f"{text}; dropped {_and(str(loss) for loss in self.lost)}" if self.lost else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +175,8 @@ async def migrate_schema(
                 return MigrationResult(max(applied, default=0), steps)
             if not allow_data_loss:
                 await _refuse_losses(conn, plan, max(applied, default=0))
-            step = plan[0]
+            # Counted in the step's transaction: what it drops is reported (allowed) or nothing.
+            step = Step(plan[0].migration, plan[0].direction, await _losses(conn, plan[0]))
             await _run(conn, step)
         steps.append(step)
         log.info("%s", step)
@@ -222,19 +225,19 @@ def _plan(migrations: Sequence[Migration], applied: set[int], to: int | None) ->
     return down + up
 
 
+async def _losses(conn: AsyncConnection[Any], step: Step) -> tuple[Loss, ...]:
+    """What ``step`` would drop now (nothing for an up step)."""
+    losses = []
+    for drop in step.migration.drops if step.direction == "down" else ():
+        cursor = await conn.execute(drop.count_query())
+        count: int = (await cursor.fetchone() or (0,))[0]
+        if count:
+            losses.append(Loss(drop, count))
+    return tuple(losses)
+
+
 async def _refuse_losses(conn: AsyncConnection[Any], plan: list[Step], version: int) -> None:
-    refused: list[tuple[Migration, list[Loss]]] = []
-    for step in plan:
-        if step.direction != "down":
-            continue
-        losses = []
-        for drop in step.migration.drops:
-            cursor = await conn.execute(drop.count_query())
-            count: int = (await cursor.fetchone() or (0,))[0]
-            if count:
-                losses.append(Loss(drop, count))
-        if losses:
-            refused.append((step.migration, losses))
+    refused = [(step.migration, lost) for step in plan if (lost := await _losses(conn, step))]
     if refused:
         raise DataLossRefused(refused, version)
 

@@ -153,13 +153,21 @@ async def test_up_down_up_keeps_data_and_refuses_to_drop_it_unless_allowed(
         assert await _rows(conn, "SELECT count(idempotency_key) FROM imports") == [(1,)]
 
         result = await migrate(conn, to=1, allow_data_loss=True)
+        assert [str(step) for step in result.steps] == [
+            f"migration 2 ({NAME[2]}) reverted; dropped column imports.idempotency_key holding"
+            " 1 value and column imports.payload_digest holding 1 value"
+        ]
         assert (result.version, await _kept(conn)) == (1, data)
         await migrate(conn)
         assert await _kept(conn) == data
         assert await _rows(conn, "SELECT count(idempotency_key) FROM imports") == [(0,)]
 
         result = await migrate(conn, to=0, allow_data_loss=True)
-        assert [step.direction for step in result.steps] == ["down", "down"]
+        assert [str(step) for step in result.steps] == [
+            f"migration 2 ({NAME[2]}) reverted",
+            f"migration 1 ({NAME[1]}) reverted; dropped table sales holding 4 rows,"
+            " table imports holding 2 rows and table users holding 1 row",
+        ]
         assert (result.version, await _tables(conn)) == (0, ["schema_migrations"])
         await migrate(conn)
         assert await _kept(conn) == {"users": [], "imports": [], "sales": []}
@@ -178,6 +186,20 @@ async def test_a_version_this_release_does_not_know_is_left_alone_going_up(
         with pytest.raises(MigrationError, match="has migration 9, which this release does not"):
             await migrate(conn, to=1)
         assert await _versions(conn) == [1, 2, 9]
+
+
+async def test_a_schema_of_its_own_is_created_and_each_step_reported(database_url: str) -> None:
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, options='-csearch_path="tenant_a"'
+    )
+    async with conn:
+        seen: list[str] = []
+        await migrate(conn, schema="tenant_a", on_step=lambda step: seen.append(str(step)))
+        await migrate(conn, to=1, schema="tenant_a", on_step=lambda step: seen.append(str(step)))
+        assert seen == [_applied(1), _applied(2), _applied(2, "reverted")]
+        query = "SELECT table_schema, count(*) FROM information_schema.tables"
+        counts = await _rows(conn, f"{query} WHERE table_name = 'imports' GROUP BY 1")
+        assert counts == [("tenant_a", 1)]
 
 
 @pytest.mark.parametrize("to", [NEWEST + 1, -1])
@@ -246,7 +268,10 @@ async def test_command_moves_the_schema_and_prints_each_step(database_url: str) 
     )
     result = _cli(database_url, "--to", "1", "--allow-data-loss")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [_applied(2, "reverted"), "schema at version 1"]
+    assert result.stdout.splitlines() == [
+        _applied(2, "reverted; dropped column imports.idempotency_key holding 1 value"),
+        "schema at version 1",
+    ]
     async with await _connect(database_url) as conn:
         assert await _rows(conn, "SELECT count(*) FROM sales") == [(2,)]
 
@@ -313,6 +338,9 @@ async def test_two_migrators_started_together_apply_each_step_once(
         assert [proc.returncode for proc in procs] == [0, 0], outputs
         lines = [line for out, _ in outputs for line in out.decode().splitlines()]
         steps = sorted(line for line in lines if line.startswith("migration "))
-        done = "reverted" if args else "applied"
-        assert steps == [_applied(v, done) for v in range(1, NEWEST + 1)]
+        assert steps == (
+            [_applied(1, "reverted; dropped table users holding 1 row"), _applied(2, "reverted")]
+            if args
+            else [_applied(1), _applied(2)]
+        )
         assert await _versions(conn) == ([] if args else [1, 2])

@@ -9,21 +9,31 @@ around the kill), the slowest call, failed calls, and whether every acknowledged
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from redis.cluster import RedisCluster
 from redis.exceptions import RedisError
 
 from app_support.redis import RedisSettings, create_async_client, create_client
 from stacks.model.app_contract import cluster_retry_deadline_ms
-from tests.servers.redis_nodes import HOST, RedisDeployment
+from tests.servers.redis_nodes import HOST, RedisDeployment, RedisNode
 
-__all__ = ["ClusterDrillResult", "cluster_drill_settings", "run_async_drill", "run_sync_drill"]
+__all__ = [
+    "ClusterDrillResult",
+    "Fault",
+    "cluster_drill_settings",
+    "run_async_drill",
+    "run_sync_drill",
+]
 
 PAUSE = 0.02  # between two SETs
+WARMUP = 0.5  # writing before the fault
+Fault = Literal["kill", "stop"]  # SIGKILL, or SIGSTOP: a node that stops answering
 KEY_PREFIX = "cw:"
 
 
@@ -40,11 +50,15 @@ class ClusterDrillResult:
     missing: list[str] = field(default_factory=list)
     old_master: tuple[str, int] = ("", 0)
     resumed: bool = False  # a write to the killed master's slots was acknowledged after the kill
+    promotion: float = 0.0  # kill -> its replica answers ROLE as master (0.0: not seen)
 
 
-def cluster_drill_settings(dep: RedisDeployment) -> RedisSettings:
-    """The app's settings with the stacks' cluster-mode deadline (2 x node-timeout + 2 s)."""
-    deadline = cluster_retry_deadline_ms(dep.node_timeout_ms)
+def cluster_drill_settings(dep: RedisDeployment, deadline_ms: int | None = None) -> RedisSettings:
+    """The app's settings with the stacks' cluster-mode deadline (2 x node-timeout + 2 s), or
+    ``deadline_ms`` (the benchmark's "before" runs)."""
+    deadline = (
+        cluster_retry_deadline_ms(dep.node_timeout_ms) if deadline_ms is None else deadline_ms
+    )
     return RedisSettings.from_env({**dep.environ, "REDIS_RETRY_DEADLINE": str(deadline)})
 
 
@@ -58,6 +72,8 @@ class _Log:
         self.killed_at = float("inf")
         self.resumed = threading.Event()  # a write to the killed master's slots, after the kill
         self.dead_slots: frozenset[int] = frozenset()
+        self.promoted_at = 0.0
+        self.watcher: threading.Thread | None = None  # notes promoted_at
 
     def record(self, key: str, value: str, started: float, error: Exception | None) -> None:
         finished = time.monotonic()
@@ -84,13 +100,33 @@ def _master_slots(dep: RedisDeployment, port: int) -> frozenset[int]:
     return frozenset(slots)
 
 
-def _kill(dep: RedisDeployment, log: _Log) -> tuple[str, int]:
-    """SIGKILL the master of slot 0; the writer's next writes to its slots end the drill."""
+def _kill(dep: RedisDeployment, log: _Log, fault: Fault) -> tuple[str, int]:
+    """SIGKILL (or SIGSTOP) the master of slot 0 and note when its replica becomes master."""
     node = dep.node("master")
+    replica = dep.node("replica")
     log.dead_slots = _master_slots(dep, node.port)
     log.killed_at = time.monotonic()
-    node.kill()
+    if fault == "kill":
+        node.kill()
+    else:
+        node.stop()
+    log.watcher = threading.Thread(
+        target=_watch_promotion, args=(replica, log, _limit(dep)), daemon=True
+    )
+    log.watcher.start()
     return node.address
+
+
+def _watch_promotion(replica: RedisNode, log: _Log, limit: float) -> None:
+    client = replica.client(timeout=0.5)
+    give_up = time.monotonic() + limit
+    while time.monotonic() < give_up:
+        with contextlib.suppress(RedisError):
+            if client.execute_command("ROLE")[0] == "master":  # type: ignore[no-untyped-call]
+                log.promoted_at = time.monotonic()
+                break
+        time.sleep(0.01)
+    client.close()
 
 
 def _limit(dep: RedisDeployment) -> float:
@@ -105,14 +141,18 @@ def _finish(dep: RedisDeployment, log: _Log, old: tuple[str, int]) -> ClusterDri
     result.slowest = max((done - started for started, done, _ in log.calls), default=0.0)
     acks = sorted(done for _, done, ok in log.calls if ok)
     result.gap = max((b - a for a, b in itertools.pairwise(acks)), default=0.0)
-    result.missing = _missing(dep, result.acked)
+    result.missing = _missing(dep, result.acked, old)
     result.resumed = log.resumed.is_set()
+    if log.watcher is not None:
+        log.watcher.join(_limit(dep))
+    if log.promoted_at:
+        result.promotion = log.promoted_at - log.killed_at
     return result
 
 
-def _missing(dep: RedisDeployment, acked: dict[str, str]) -> list[str]:
+def _missing(dep: RedisDeployment, acked: dict[str, str], old: tuple[str, int]) -> list[str]:
     """Keys whose acknowledged value the cluster does not return (a plain redis-py client)."""
-    live = next(n for n in dep.nodes if n.alive)
+    live = next(n for n in dep.nodes if n.alive and n.address != old)
     reader = RedisCluster(host=HOST, port=live.port, password=dep.password, decode_responses=True)
     try:
         keys = list(acked)
@@ -124,9 +164,11 @@ def _missing(dep: RedisDeployment, acked: dict[str, str]) -> list[str]:
     return [k for k, v in zip(keys, values, strict=True) if v != acked[k]]
 
 
-def run_sync_drill(dep: RedisDeployment, *, warmup: float = 0.5) -> ClusterDrillResult:
+def run_sync_drill(
+    dep: RedisDeployment, *, fault: Fault = "kill", deadline_ms: int | None = None
+) -> ClusterDrillResult:
     """The sync client writes from a thread while the master of slot 0 is SIGKILLed."""
-    client = create_client(cluster_drill_settings(dep))
+    client = create_client(cluster_drill_settings(dep, deadline_ms))
     log = _Log()
     running = threading.Event()
     running.set()
@@ -148,8 +190,8 @@ def run_sync_drill(dep: RedisDeployment, *, warmup: float = 0.5) -> ClusterDrill
     thread = threading.Thread(target=writer, name="cluster-writer")
     thread.start()
     try:
-        time.sleep(warmup)
-        old = _kill(dep, log)
+        time.sleep(WARMUP)
+        old = _kill(dep, log, fault)
         log.resumed.wait(_limit(dep))
         time.sleep(0.5)
     finally:
@@ -159,9 +201,11 @@ def run_sync_drill(dep: RedisDeployment, *, warmup: float = 0.5) -> ClusterDrill
     return _finish(dep, log, old)
 
 
-async def run_async_drill(dep: RedisDeployment, *, warmup: float = 0.5) -> ClusterDrillResult:
+async def run_async_drill(
+    dep: RedisDeployment, *, fault: Fault = "kill", deadline_ms: int | None = None
+) -> ClusterDrillResult:
     """The asyncio client writes in a task while the master of slot 0 is SIGKILLed."""
-    client = create_async_client(cluster_drill_settings(dep))
+    client = create_async_client(cluster_drill_settings(dep, deadline_ms))
     log = _Log()
     running = True
 
@@ -181,8 +225,8 @@ async def run_async_drill(dep: RedisDeployment, *, warmup: float = 0.5) -> Clust
 
     task = asyncio.create_task(writer())
     try:
-        await asyncio.sleep(warmup)
-        old = await asyncio.to_thread(_kill, dep, log)
+        await asyncio.sleep(WARMUP)
+        old = await asyncio.to_thread(_kill, dep, log, fault)
         await asyncio.to_thread(log.resumed.wait, _limit(dep))
         await asyncio.sleep(0.5)
     finally:

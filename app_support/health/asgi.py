@@ -35,11 +35,16 @@ def _route_path(scope: Scope) -> str:
     return path
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _request_headers(scope: Scope) -> tuple[str | None, str | None]:
+    """The Accept and Authorization headers (the first of each), in one pass."""
+    accept = authorization = None
     for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
+        name = key.lower()
+        if name == b"accept" and accept is None:
+            accept = bytes(value).decode("latin-1")
+        elif name == b"authorization" and authorization is None:
+            authorization = bytes(value).decode("latin-1")
+    return accept, authorization
 
 
 class HealthMiddleware:
@@ -49,6 +54,9 @@ class HealthMiddleware:
         self.app = app
         self.service = service
         self.http = HealthHTTP(service)
+        # Encoded response headers (all but the length) by content type and extra headers:
+        # a handful of combinations, encoded once.
+        self._headers: dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[bytes, bytes]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -56,18 +64,22 @@ class HealthMiddleware:
             return
         path = _route_path(scope) if scope["type"] == "http" else ""
         if path and self.http.handles(path):
+            accept, authorization = _request_headers(scope)
             response = await self.http.respond(
                 path,
                 method=scope.get("method", "GET"),
-                accept=_header(scope, b"accept"),
-                authorization=_header(scope, b"authorization"),
+                accept=accept,
+                authorization=authorization,
             )
             if response is not None:
-                headers = [
-                    (b"content-type", response.content_type.encode()),
-                    (b"content-length", str(len(response.body)).encode()),
-                ]
-                headers += [(k.encode(), v.encode()) for k, v in response.headers]
+                key = (response.content_type, response.headers)
+                encoded = self._headers.get(key)
+                if encoded is None:
+                    encoded = self._headers[key] = [
+                        (b"content-type", response.content_type.encode()),
+                        *((k.encode(), v.encode()) for k, v in response.headers),
+                    ]
+                headers = [*encoded, (b"content-length", b"%d" % len(response.body))]
                 await send(
                     {
                         "type": "http.response.start",

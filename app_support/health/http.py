@@ -75,9 +75,12 @@ class HealthHTTP:
         authorization: str | None = None,
     ) -> HealthResponse | None:
         """The response for `path`, or None when `path` is not a health endpoint."""
-        if not self.handles(path):
-            return None
-        path = path.rstrip("/")
+        view = _VIEWS.get(path)
+        if view is None:
+            path = path.rstrip("/")
+            view = _VIEWS.get(path)
+            if view is None:
+                return None
         if method not in ("GET", "HEAD"):
             return HealthResponse(
                 405,
@@ -87,7 +90,7 @@ class HealthHTTP:
             )
         # Decided before any check runs: an anonymous caller cannot learn from timing either.
         details = self.service.authorised(authorization)
-        evaluation = await self.service.evaluate(_VIEWS[path])
+        evaluation = await self.service.evaluate(view)
         return self._render(path, evaluation, details, prefers_health_json(accept))
 
     def _render(
@@ -110,7 +113,9 @@ class HealthHTTP:
             )  # fmt: skip
             payload.update(extra)
             return _json(code, payload, HEALTH_JSON)
-        renderer = self._renderers.setdefault(path, PlanRenderer())
+        renderer = self._renderers.get(path)
+        if renderer is None:
+            renderer = self._renderers[path] = PlanRenderer()
         body = renderer.render(
             checks=checks, results=results, status=status, now=now, version=version,
             uptime=uptime, extra=extra,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from .check import Check, CheckResult
 from .status import Status, worst
@@ -73,14 +73,31 @@ class PlanRenderer:
     """Bodies in the plan's format: {timestamp, status, version, uptime, services, system, ...}.
 
     The sections' JSON is kept while the results are the same objects (a cached result is), so a
-    request served from cache only encodes the few fields that change with time.
+    request served from cache only writes the few fields that change with time: the timestamp
+    (its date and time to the second are kept too), the status and the uptime.
     """
 
     def __init__(self) -> None:
         self._results: tuple[CheckResult, ...] = ()
+        self._results_map: Mapping[str, CheckResult] | None = None
         self._sections = ""
+        self._version: tuple[str, str] = ("", '""')
+        self._second: tuple[int, str] = (-1, "")
+
+    def _timestamp(self, now: datetime) -> str:
+        # iso_timestamp's text without its cost on every request: the part up to the second
+        # is formatted once per second.
+        if now.tzinfo is not UTC:
+            return iso_timestamp(now)
+        second = int(now.timestamp())
+        if second != self._second[0]:
+            self._second = (second, now.strftime("%Y-%m-%dT%H:%M:%S"))
+        return f"{self._second[1]}.{now.microsecond // 1000:03d}Z"
 
     def _sections_json(self, checks: Sequence[Check], results: Mapping[str, CheckResult]) -> str:
+        if results is self._results_map:
+            return self._sections  # the runner's very mapping: the same result objects
+        self._results_map = results
         current = tuple(results[check.name] for check in checks)
         same = len(current) == len(self._results) and all(
             a is b for a, b in zip(current, self._results, strict=True)
@@ -103,13 +120,17 @@ class PlanRenderer:
         uptime: float,
         extra: Mapping[str, object] | None = None,
     ) -> bytes:
-        head = {
-            "timestamp": iso_timestamp(now),
-            "status": status.value,
-            "version": version,
-            "uptime": int(uptime),
-        }
-        parts = [compact_json(head)[1:-1], self._sections_json(checks, results)]
+        if version != self._version[0]:
+            self._version = (version, json.dumps(version))
+        # The JSON of {timestamp, status, version, uptime}: none of these needs escaping but
+        # the version, encoded once.
+        head = '"timestamp":"%s","status":"%s","version":%s,"uptime":%d' % (  # noqa: UP031
+            self._timestamp(now),
+            status.value,
+            self._version[1],
+            int(uptime),
+        )
+        parts = [head, self._sections_json(checks, results)]
         if extra:
             parts.append(compact_json(extra)[1:-1])
         return ("{" + ",".join(part for part in parts if part) + "}").encode()

@@ -45,6 +45,10 @@ class CheckRunner:
     (single flight: concurrent callers share it); callers wait for it until the deadline, after
     which they get the previous result marked stale (or an unhealthy "no result yet") while the
     refresh goes on. A check whose breaker is open is reported degraded without being called.
+
+    While every result of a set of checks is fresh, `run` returns the very same mapping for the
+    same `checks` tuple, so callers can reuse whatever they derived from it (the service its
+    evaluation, the renderer its JSON) by identity. The mapping must not be modified.
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class CheckRunner:
         self._states: dict[str, _State] = {}
         self._executor: ThreadPoolExecutor | None = None
         self._executor_pid = 0
+        # id(checks) -> (checks, fresh until, results): the answer while nothing can change.
+        self._fresh: dict[int, tuple[Sequence[Check], float, Mapping[str, CheckResult]]] = {}
 
     def state(self, check: Check) -> _State:
         state = self._states.get(check.name)
@@ -68,9 +74,14 @@ class CheckRunner:
             state = self._states[check.name] = _State(breaker=breaker)
         return state
 
-    async def run(self, checks: Sequence[Check]) -> dict[str, CheckResult]:
+    async def run(self, checks: Sequence[Check]) -> Mapping[str, CheckResult]:
         """The current result of every check, keyed by name, within the deadline."""
         now = self._clock()
+        fresh = self._fresh.get(id(checks))
+        if fresh is not None and fresh[0] is checks and now < fresh[1]:
+            # The common case under load: no result can have changed since the last call (a
+            # result only changes once it expires), so the same mapping is the answer.
+            return fresh[2]
         results: dict[str, CheckResult] = {}
         pending: dict[str, asyncio.Task[CheckResult]] = {}
         for check in checks:
@@ -86,7 +97,21 @@ class CheckRunner:
                 task = pending.get(check.name)
                 if task is not None:
                     results[check.name] = task.result() if task in done else self._stale(check)
+        self._keep(checks, results)
         return results
+
+    def _keep(self, checks: Sequence[Check], results: Mapping[str, CheckResult]) -> None:
+        """Remember `results` for `checks` until the first of them expires, when every one is
+        the check's current result (not a stale one, nor an open circuit's built per call)."""
+        fresh_until = float("inf")
+        for check in checks:
+            state = self._states[check.name]
+            if results[check.name] is not state.last:
+                return
+            fresh_until = min(fresh_until, state.expires_at)
+        if len(self._fresh) >= 8:  # a few views; or a caller building new tuples every time
+            self._fresh.clear()
+        self._fresh[id(checks)] = (checks, fresh_until, results)
 
     def close(self) -> None:
         """Stops the thread pool; a running sync check finishes in the background."""

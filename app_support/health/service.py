@@ -64,6 +64,10 @@ class HealthService:
         self.settings = settings if settings is not None else HealthSettings()
         self.lifecycle = Lifecycle.STARTING
         self._checks: list[Check] = []
+        # Per view: the checks it runs (one tuple, so the runner can recognise it), and the last
+        # evaluation with the results it was made of (reused while the runner returns them).
+        self._view_checks: dict[View, tuple[Check, ...]] = {}
+        self._evaluations: dict[View, tuple[Mapping[str, CheckResult], Lifecycle, Evaluation]] = {}
         self._clock = clock
         self._started_at = clock()
         self.runner = CheckRunner(self.settings, clock=clock)
@@ -142,6 +146,8 @@ class HealthService:
             transform=transform,
         )
         self._checks.append(check)
+        self._view_checks.clear()
+        self._evaluations.clear()
         return check
 
     def add_database_check(
@@ -194,19 +200,33 @@ class HealthService:
         """
         if view == "liveness":
             return Evaluation((), {}, Status.HEALTHY)
+        if view == "readiness" and self.lifecycle is not Lifecycle.STARTED:
+            return Evaluation((), {}, Status.UNHEALTHY, {"lifecycle": self.lifecycle.value})
+        checks = self._view_checks.get(view)
+        if checks is None:
+            checks = self._view_checks[view] = self._checks_of(view)
+        results = await self.runner.run(checks)
+        last = self._evaluations.get(view)
+        if last is not None and last[0] is results and last[1] is self.lifecycle:
+            return last[2]  # the same results: the same evaluation, and the same report JSON
         if view == "readiness":
-            return await self._readiness()
-        section = "system" if view == "system" else None
-        checks = tuple(c for c in self._checks if section is None or c.section == section)
-        results = await self.runner.run(checks)
-        return Evaluation(checks, results, overall_status(checks, results))
+            evaluation = self._readiness(checks, results)
+        else:
+            evaluation = Evaluation(checks, results, overall_status(checks, results))
+        self._evaluations[view] = (results, self.lifecycle, evaluation)
+        return evaluation
 
-    async def _readiness(self) -> Evaluation:
+    def _checks_of(self, view: View) -> tuple[Check, ...]:
+        if view == "readiness":
+            return tuple(c for c in self._checks if c.critical)
+        if view == "system":
+            return tuple(c for c in self._checks if c.section == "system")
+        return tuple(self._checks)
+
+    def _readiness(
+        self, checks: tuple[Check, ...], results: Mapping[str, CheckResult]
+    ) -> Evaluation:
         extra = {"lifecycle": self.lifecycle.value}
-        if self.lifecycle is not Lifecycle.STARTED:
-            return Evaluation((), {}, Status.UNHEALTHY, extra)
-        checks = tuple(c for c in self._checks if c.critical)
-        results = await self.runner.run(checks)
         status = overall_status(checks, results)
         # The runner reports a dependency behind an open breaker as degraded (the detailed report
         # must not turn red everywhere at once), but a critical one that is down fails every

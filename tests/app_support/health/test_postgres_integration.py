@@ -51,7 +51,9 @@ async def test_database_block_and_single_flight(postgres_server: PostgresServer)
         database = body["services"]["database"]
         assert (code, database["status"], database["error"]) == (200, "healthy", None)
         assert database["pool"]["max"] == 3
-        assert set(database["pool"]) == {"used", "available", "max"}
+        assert set(database["pool"]) == {"used", "available", "max", "idle"}
+        # The plan's meaning of "available": what can still be handed out (5 + 15 = 20 max).
+        assert database["pool"]["used"] + database["pool"]["available"] == 3
         assert isinstance(database["latency"], int | float)
         assert database["connections"] >= 1
         service.close()

@@ -10,8 +10,9 @@ the others find it done. A process that dies mid-step leaves the schema at the l
 A down step that drops a table or a column drops what it holds. Each migration declares those
 objects (:class:`Drop`); before any step of a walk down, every planned down step's objects are
 counted, and the walk is refused (:class:`DataLossRefused`, nothing changed) while any holds data,
-unless ``allow_data_loss`` is given. The counts are taken again in each step's own transaction, so
-rows written between steps are not dropped silently either.
+unless ``allow_data_loss`` is given. Each step counts again in its own transaction after locking the
+tables it drops, so rows written meanwhile are not dropped silently either; an allowed step
+reports what it dropped.
 """
 
 from __future__ import annotations
@@ -173,10 +174,13 @@ async def migrate_schema(
             plan = _plan(migrations, applied, to)
             if not plan:
                 return MigrationResult(max(applied, default=0), steps)
+            # The drop takes these locks anyway; taken before counting, no row can be written
+            # between the count and the drop.
+            await _lock_drops(conn, plan[0])
             if not allow_data_loss:
                 await _refuse_losses(conn, plan, max(applied, default=0))
-            # Counted in the step's transaction: what it drops is reported (allowed) or nothing.
-            step = Step(plan[0].migration, plan[0].direction, await _losses(conn, plan[0]))
+            lost = await _losses(conn, plan[0]) if allow_data_loss else ()
+            step = Step(plan[0].migration, plan[0].direction, lost)
             await _run(conn, step)
         steps.append(step)
         log.info("%s", step)
@@ -223,6 +227,13 @@ def _plan(migrations: Sequence[Migration], applied: set[int], to: int | None) ->
     down = [Step(known[v], "down") for v in sorted(applied, reverse=True) if v > to]
     up = [Step(m, "up") for m in migrations if m.version <= to and m.version not in applied]
     return down + up
+
+
+async def _lock_drops(conn: AsyncConnection[Any], step: Step) -> None:
+    tables = dict.fromkeys(drop.table for drop in step.migration.drops)
+    if step.direction == "down" and tables:
+        names = sql.SQL(", ").join(sql.Identifier(table) for table in tables)
+        await conn.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(names))
 
 
 async def _losses(conn: AsyncConnection[Any], step: Step) -> tuple[Loss, ...]:

@@ -173,6 +173,29 @@ async def test_up_down_up_keeps_data_and_refuses_to_drop_it_unless_allowed(
         assert await _kept(conn) == {"users": [], "imports": [], "sales": []}
 
 
+async def test_a_value_written_while_the_down_step_waits_is_not_dropped(database_url: str) -> None:
+    """The step locks the table before counting: a write in flight is counted once committed."""
+    async with await _connect(database_url) as conn, await _connect(database_url) as writer:
+        await migrate(conn)
+        user = await create_user(conn, "alice", "pw")
+        import_id = await _add_import(conn, user.id)
+        async with writer.transaction():
+            await writer.execute(
+                "UPDATE imports SET idempotency_key = 'late' WHERE id = %s", (import_id,)
+            )
+            down = asyncio.create_task(migrate(conn, to=1))
+
+            async def waiting() -> bool:
+                query = "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted"
+                blocked: int = (await _rows(writer, query))[0][0]
+                return blocked > 0
+
+            await eventually(waiting, "the down step to wait for the table lock")
+        with pytest.raises(DataLossRefused, match=r"idempotency_key holding 1 value; refused"):
+            await down
+        assert await _versions(conn) == [1, 2]
+
+
 async def test_a_version_this_release_does_not_know_is_left_alone_going_up(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -18,6 +18,11 @@ sleeps 2 ms and counts its calls (success TTL 1 s). /bench/calls returns that co
 
     .venv/bin/python benchmarks/health_endpoints.py [--seconds 2] [--rounds 7] [--storm-seconds 10]
 
+Before/after, side by side: ``--compare-with DIR`` (DIR holding another app_support, e.g.
+``git archive <commit> app_support | tar -x -C DIR``) runs part 0 only, in child processes
+alternating between DIR's app_support and this tree's, ``--compare-runs`` times each, and prints
+both medians and the ratio detailed / ping of each run.
+
 Needs wrk (Debian package `wrk`, installed by scripts/install).
 """
 
@@ -27,6 +32,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import re
 import shutil
 import socket
@@ -171,14 +177,57 @@ async def in_process_us(paths: Mapping[str, str], requests: int, rounds: int) ->
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+PATHS = {"ping": "/api/ping", "liveness": "/api/health", "detailed": "/api/health/detailed"}
+
+
+def compare(other: Path, runs: int, requests: int, rounds: int) -> None:
+    """Part 0 for ``other``'s app_support and this tree's, alternating, each in a child process."""
+    trees = {"before": other.resolve(), "after": ROOT}
+    ratios: dict[str, list[float]] = {name: [] for name in trees}
+    costs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for run in range(runs):
+        for name, tree in trees.items():
+            out = subprocess.run(
+                [sys.executable, __file__, "--in-process-json", "--rounds", str(rounds),
+                 "--in-process-requests", str(requests)],
+                env={**os.environ, "PYTHONPATH": str(tree)},
+                capture_output=True, text=True, check=True, timeout=600,
+            ).stdout  # fmt: skip
+            result = json.loads(out)
+            if not result.pop("app_support").startswith(str(tree)):
+                raise RuntimeError(f"the {name} run did not import app_support from {tree}")
+            costs[name].append(result)
+            ratios[name].append(result["ping"] / result["detailed"])
+            figures = "  ".join(f"{path} {us:5.1f} us" for path, us in result.items())
+            print(f"run {run + 1} {name:<6} {figures}  ratio {ratios[name][-1]:.2f}", flush=True)
+    for name, tree in trees.items():
+        medians = {path: statistics.median(c[path] for c in costs[name]) for path in PATHS}
+        figures = "  ".join(f"{path} {us:5.1f} us" for path, us in medians.items())
+        listed = " ".join(f"{r:.2f}" for r in ratios[name])
+        print(f"{name:<6} ({tree}) medians {figures}; ratio detailed / ping median "
+              f"{statistics.median(ratios[name]):.2f} (runs {listed})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--storm-seconds", type=int, default=10)
     parser.add_argument("--in-process-requests", type=int, default=3000)
+    parser.add_argument("--compare-with", type=Path, metavar="DIR")
+    parser.add_argument("--compare-runs", type=int, default=5)
+    parser.add_argument("--in-process-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    paths = {"ping": "/api/ping", "liveness": "/api/health", "detailed": "/api/health/detailed"}
+    if args.compare_with is not None:
+        compare(args.compare_with, args.compare_runs, args.in_process_requests, args.rounds)
+        return
+    paths = PATHS
+    if args.in_process_json:  # one side of --compare-with
+        import app_support
+
+        costs = asyncio.run(in_process_us(paths, args.in_process_requests, args.rounds))
+        print(json.dumps({**costs, "app_support": app_support.__file__}))
+        return
     labels = {
         "ping": "trivial Starlette route /api/ping",
         "liveness": "liveness /api/health (no checks)",

@@ -6,6 +6,7 @@ pipeline in the running loop and stopped (by a flag, not by cancellation) in ``a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -13,8 +14,9 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
+from app_support.redis.cluster_follow import FOLLOW_POLL, FailedNode, failing_with_slots
 from app_support.redis.failover import (
     PIPELINE,
     TIME_ONLY,
@@ -108,27 +110,51 @@ class AsyncTimedClusterPipeline(ClusterPipeline):
 
 
 class AsyncFailoverCluster(RedisCluster, Instrumented):  # type: ignore[misc]
-    """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook; the slot map is
-    read again before every retry."""
+    """``redis.asyncio.cluster.RedisCluster`` with the failover policy and hook; before a retry
+    it waits out a master the cluster flags as failing and reads the slot map again."""
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        failed = FailedNode.for_deadline(self.policy.deadline)
+
+        async def call() -> Any:
+            try:
+                return await RedisCluster.execute_command(self, *args, **kwargs)
+            except Exception as error:
+                failed.note(error)
+                raise
+
         return await run_async(
-            self.policy,
-            self.hook,
-            command_name(args),
-            lambda: RedisCluster.execute_command(self, *args, **kwargs),
-            self._refresh_slot_map,
+            self.policy, self.hook, command_name(args), call, lambda: self._follow(failed)
         )
 
     async def with_failover(self, call: Callable[[], Awaitable[T]]) -> T:
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
         return await run_async(self.policy, None, PIPELINE, call, self._refresh_slot_map)
 
-    async def _refresh_slot_map(self) -> None:
-        # As the sync client's: the next attempt starts by reading the slot map again (redis-py
-        # does that when this flag is set, skipping the node that failed last; if no node
-        # answers, that attempt fails and is retried).
+    async def _follow(self, failed: FailedNode) -> None:
+        # Polling: the condition is another node's view, nothing here could set an Event.
+        while failed.waiting() and await self._failing_with_slots(str(failed.name)):  # noqa: ASYNC110
+            await asyncio.sleep(FOLLOW_POLL)
+        await self._refresh_slot_map(failed.name)
+
+    async def _failing_with_slots(self, name: str) -> bool:
+        # Asked of the first other master that answers; none answering: retry the node itself.
+        for node in self.get_primaries():
+            if node.name == name:
+                continue
+            try:
+                reply = await node.execute_command("CLUSTER NODES")
+            except (RedisError, OSError):
+                continue
+            return failing_with_slots(reply, name)
+        return False
+
+    async def _refresh_slot_map(self, last_failed: str | None = None) -> None:
+        # As the sync client's, the failed node asked last. If no node answers, the flag stays
+        # set: the next attempt reads the map first (redis-py), or fails and is retried.
         self._initialize = True
+        with contextlib.suppress(RedisError, RedisClusterException, OSError):
+            await self.initialize(last_failed_node_name=last_failed)
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
         if shard_hint:

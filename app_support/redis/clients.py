@@ -16,6 +16,7 @@ The factory (app_support.redis.factory) builds these; they are ordinary ``redis.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from redis.client import Pipeline
 from redis.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
+from app_support.redis.cluster_follow import FOLLOW_POLL, FailedNode, failing_with_slots
 from app_support.redis.failover import (
     PIPELINE,
     TIME_ONLY,
@@ -111,30 +113,53 @@ class TimedClusterPipeline(ClusterPipeline):
 
 
 class FailoverCluster(RedisCluster, Instrumented):
-    """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy; the
-    slot map is read again before every retry (a killed master's slots move to its replica)."""
+    """``redis.cluster.RedisCluster`` (MOVED/ASK handled by redis-py) with the same policy; before
+    a retry it waits out a master the cluster flags as failing (app_support.redis.cluster_follow)
+    and reads the slot map again (a killed master's slots move to its replica)."""
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        failed = FailedNode.for_deadline(self.policy.deadline)
+
+        def call() -> Any:
+            try:
+                return RedisCluster.execute_command(self, *args, **kwargs)  # type: ignore[no-untyped-call]
+            except Exception as error:
+                failed.note(error)
+                raise
+
         return run_sync(
-            self.policy,
-            self.hook,
-            command_name(args),
-            lambda: RedisCluster.execute_command(self, *args, **kwargs),  # type: ignore[no-untyped-call]
-            self._refresh_slot_map,
+            self.policy, self.hook, command_name(args), call, lambda: self._follow(failed)
         )
 
     def with_failover(self, call: Callable[[], T]) -> T:
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
         return run_sync(self.policy, None, PIPELINE, call, self._refresh_slot_map)
 
-    def _refresh_slot_map(self) -> None:
+    def _follow(self, failed: FailedNode) -> None:
+        while failed.waiting() and self._failing_with_slots(str(failed.name)):
+            time.sleep(FOLLOW_POLL)
+        self._refresh_slot_map(failed.name)
+
+    def _failing_with_slots(self, name: str) -> bool:
+        # Asked of the first other master that answers; none answering: retry the node itself.
+        for node in self.get_primaries():  # type: ignore[no-untyped-call]
+            if node.name == name:
+                continue
+            try:
+                reply = self.get_redis_connection(node).execute_command("CLUSTER NODES")  # type: ignore[no-untyped-call]
+            except (RedisError, OSError):
+                continue
+            return failing_with_slots(reply, name)
+        return False
+
+    def _refresh_slot_map(self, last_failed: str | None = None) -> None:
         # redis-py re-reads the slot map after a connection error, a timeout and CLUSTERDOWN, and
         # follows MOVED; an error that outlasted its few quick attempts (a node that stopped
-        # answering, TRYAGAIN, a pipeline's error) gets one more read here, so the next attempt
-        # goes to the slot's owner *now* (the promoted replica once the election is over). A node
-        # that does not answer is skipped; if none answers, the next attempt fails and is retried.
+        # answering, TRYAGAIN, a pipeline's error) gets one more read here, the failed node asked
+        # last, so the next attempt goes to the slot's owner *now*. If no node answers, the next
+        # attempt fails and is retried.
         with contextlib.suppress(RedisError, RedisClusterException, OSError):
-            self.nodes_manager.initialize()
+            self.nodes_manager.initialize(last_failed_node_name=last_failed)
 
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> TimedClusterPipeline:
         if shard_hint:

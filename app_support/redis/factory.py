@@ -9,7 +9,10 @@
   connection checks ``ROLE`` (app_support.redis.sentinel_discovery), and a master client follows
   ``+switch-master`` at once (``client.switch_watcher``, app_support.redis.sentinel_watch: one
   Sentinel connection per client, started by the first command, stopped by close/aclose);
-- cluster: follow MOVED/ASK and refresh the slot map after a failover (redis-py);
+- cluster: follow MOVED/ASK and refresh the slot map after a failover (redis-py); before a retry,
+  wait out a master the other masters flag as failing and read the slot map again
+  (app_support.redis.cluster_follow); the retry deadline must cover the whole failover (the stacks
+  set ``REDIS_RETRY_DEADLINE`` to 2 x cluster-node-timeout + 2 s);
 - time every command through ``on_command`` and retry failover errors until
   ``settings.retry_deadline`` (app_support.redis.failover);
 - carry ``client.durability`` (``Durability.from_settings``: ``REDIS_WAIT_REPLICAS``), the default

@@ -72,6 +72,10 @@ async def test_an_open_circuit_is_not_kept(
     # Built per call (degraded, not probed): nothing cached, nothing stale reused.
     assert one.results is not two.results
     assert one.results["redis"].circuit == "open"
+    # Readiness is 503 while a critical dependency's breaker is open, call after call.
+    service.mark_started()
+    for _ in range(3):
+        assert (await service.evaluate("readiness")).status is Status.UNHEALTHY
     assert check.calls == 1
 
 

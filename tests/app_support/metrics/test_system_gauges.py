@@ -102,3 +102,9 @@ def test_registering_twice_fails(registry: CollectorRegistry) -> None:
     SystemUsageCollector(registry=registry)
     with pytest.raises(ValueError, match="system_memory_used_bytes"):
         SystemUsageCollector(registry=registry)
+
+
+def test_an_unregistered_collector_can_be_collected_directly(tmp_path: Path) -> None:
+    collector = SystemUsageCollector(cgroup_root=cgroup_v2(tmp_path), registry=None)
+    families = list(collector.collect())
+    assert value(families, "system_memory_total_bytes", source="cgroup") == 512 * MIB

@@ -84,13 +84,9 @@ def _match_template(routes: Iterable[Any], scope: Mapping[str, Any], prefix: str
     return partial
 
 
-def _fastapi_context(scope: Mapping[str, Any], route: object) -> object | None:
-    """The effective route context that served ``route``, when FastAPI recorded one."""
-    extension = scope.get("fastapi")
-    if not isinstance(extension, dict):
-        return None
-    context = extension.get("effective_route_context")
-    return context if getattr(context, "original_route", None) is route else None
+# Cached for a mount whose router recorded no route of its own: match again each time. Not a
+# template: those start with "/".
+_REMATCH = "<rematch>"
 
 
 class StarletteRouteTemplates:
@@ -101,25 +97,32 @@ class StarletteRouteTemplates:
 
     def __call__(self, scope: MutableMapping[str, Any]) -> str | None:
         route = scope.get("route")
-        if route is None or getattr(route, "routes", None):
-            # No route, or only the mount the request went into: its router (a FastAPI app's)
-            # recorded none, or matched nothing (a 404 under the mount's prefix).
+        if route is None:
             return self._rematch(scope)
-        key = _fastapi_context(scope, route) or route
+        key: object = route
+        extension = scope.get("fastapi")
+        if isinstance(extension, dict):
+            # The effective route context that served ``route``, when FastAPI recorded one.
+            context = extension.get("effective_route_context")
+            if getattr(context, "original_route", None) is route:
+                key = context
         cached = self._cache.get(id(key))
         if cached is not None and cached[0] is key:
-            return cached[1]
-        template = self._resolve(scope, route, key)
-        self._cache[id(key)] = (key, template)
-        return template
+            template = cached[1]
+        else:
+            # Only the mount the request went into: its router (a FastAPI app's) recorded no
+            # route, or matched nothing (a 404 under the mount's prefix).
+            template = _REMATCH if getattr(route, "routes", None) else self._resolve(scope, key)
+            self._cache[id(key)] = (key, template)
+        return self._rematch(scope) if template is _REMATCH else template
 
     @staticmethod
-    def _resolve(scope: Mapping[str, Any], route: object, key: object) -> str | None:
+    def _resolve(scope: Mapping[str, Any], key: object) -> str | None:
         router = scope.get("router")
         found = _find_template(getattr(router, "routes", ()), key, "") if router else None
         if found is not None:
             return found
-        path = getattr(key, "path", None) or getattr(route, "path", None)
+        path = getattr(key, "path", None)
         return path if isinstance(path, str) else None
 
     @staticmethod

@@ -131,11 +131,14 @@ class AsyncFailoverCluster(RedisCluster, Instrumented):  # type: ignore[misc]
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
         return await run_async(self.policy, None, PIPELINE, call, self._refresh_slot_map)
 
-    async def _follow(self, failed: FailedNode) -> None:
-        # Polling: the condition is another node's view, nothing here could set an Event.
-        while failed.waiting() and await self._failing_with_slots(str(failed.name)):  # noqa: ASYNC110
+    async def _follow(self, failed: FailedNode) -> bool:
+        # As the sync client's. Polling: the condition is another node's view (no Event to set).
+        waited = False
+        while failed.waiting() and await self._failing_with_slots(str(failed.name)):
             await asyncio.sleep(FOLLOW_POLL)
+            waited = True
         await self._refresh_slot_map(failed.name)
+        return waited
 
     async def _failing_with_slots(self, name: str) -> bool:
         # Asked of the first other master that answers; none answering: retry the node itself.

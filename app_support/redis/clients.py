@@ -135,10 +135,14 @@ class FailoverCluster(RedisCluster, Instrumented):
         """Run an idempotent multi-command ``call`` (a pipeline) under the failover policy."""
         return run_sync(self.policy, None, PIPELINE, call, self._refresh_slot_map)
 
-    def _follow(self, failed: FailedNode) -> None:
+    def _follow(self, failed: FailedNode) -> bool:
+        # True once it has waited: the failover it waited for is over, retry without a pause.
+        waited = False
         while failed.waiting() and self._failing_with_slots(str(failed.name)):
             time.sleep(FOLLOW_POLL)
+            waited = True
         self._refresh_slot_map(failed.name)
+        return waited
 
     def _failing_with_slots(self, name: str) -> bool:
         # Asked of the first other master that answers; none answering: retry the node itself.

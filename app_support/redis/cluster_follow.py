@@ -10,7 +10,8 @@ So before a retry the cluster clients (app_support.redis.clients / aclients) ask
 (``fail?`` or ``fail``) and still holds slots, the retry does not go to it: it asks again every
 ``FOLLOW_POLL`` seconds, and stops as soon as the node holds no slot (its replica was promoted),
 is no longer flagged (it came back) or the command's deadline has passed; then the slot map is
-read again and the command retried. A node no other node flags is retried at once, as before.
+read again and the command retried without the usual pause. A node no other node flags is retried
+after the pause, as before.
 """
 
 from __future__ import annotations

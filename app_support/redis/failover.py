@@ -180,9 +180,12 @@ def run_sync(
     hook: CommandHook | None,
     name: str,
     call: Callable[[], T],
-    before_retry: Callable[[], None],
+    before_retry: Callable[[], bool | None],
 ) -> T:
     """Run ``call``; on a retryable error drop idle connections and retry until the deadline.
+
+    ``before_retry`` runs before each pause; when it returns True it has already waited for the
+    failover (cluster mode: the failed master's slots moved) and the retry follows at once.
 
     Raises the last error once the deadline has passed (a ``NOREPLICAS`` refusal as
     WriteRefusedError), and non-retryable errors at once.
@@ -201,9 +204,9 @@ def run_sync(
                     if final is None:
                         raise
                     raise final from error
-                before_retry()
-                time.sleep(pause)
-                pause = policy.next_pause(pause)
+                if before_retry() is not True:
+                    time.sleep(pause)
+                    pause = policy.next_pause(pause)
             else:
                 failed = False
                 return result
@@ -217,7 +220,7 @@ async def run_async(
     hook: CommandHook | None,
     name: str,
     call: Callable[[], Awaitable[T]],
-    before_retry: Callable[[], Awaitable[None]],
+    before_retry: Callable[[], Awaitable[bool | None]],
 ) -> T:
     """The asyncio twin of :func:`run_sync`."""
     started = time.perf_counter()
@@ -234,9 +237,9 @@ async def run_async(
                     if final is None:
                         raise
                     raise final from error
-                await before_retry()
-                await asyncio.sleep(pause)
-                pause = policy.next_pause(pause)
+                if await before_retry() is not True:
+                    await asyncio.sleep(pause)
+                    pause = policy.next_pause(pause)
             else:
                 failed = False
                 return result

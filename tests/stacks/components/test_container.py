@@ -63,6 +63,8 @@ def test_app_env_in_standalone_and_cluster_modes(program: Program) -> None:
         "REDIS_MODE": "cluster",
         "REDIS_CLUSTER_NODES": ",".join(f"172.28.10.{30 + i}:6379" for i in range(6)),
         "REDIS_WAIT_REPLICAS": "1",
+        # 2 x clusterNodeTimeoutMs (5000) + 2 s: long enough to ride out a master's failover.
+        "REDIS_RETRY_DEADLINE": "12000",
     }
 
 

@@ -33,7 +33,7 @@ def cluster_retry_deadline_ms(node_timeout_ms: int) -> int:
     A killed master's replica is promoted once the master has been unreachable for node-timeout,
     the failure reports have reached a majority of masters (gossip, up to another node-timeout)
     and its election delay (0.5-1 s) has passed; the client then needs up to one socket timeout
-    (2 s) to find the new owner. Measured locally: node-timeout + 2.1-3.5 s (benchmarks/RESULTS.md).
+    (2 s) to find the new owner. Measured locally: node-timeout + 1.9-4.1 s (benchmarks/RESULTS.md).
     """
     return min(2 * node_timeout_ms + 2000, _MAX_RETRY_DEADLINE_MS)
 

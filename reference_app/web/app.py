@@ -34,8 +34,8 @@ from reference_app.services import ANALYTICS_QUEUE, IMPORT_QUEUE, Services, open
 from reference_app.web.analytics import analytics
 from reference_app.web.auth import me, sign_in, sign_out
 from reference_app.web.limits import RequestLimits
-from reference_app.web.outage import OutageGate, dependency_handlers, retry_after_of
-from reference_app.web.unavailable import not_confirmed
+from reference_app.web.outage import OutageGate, dependency_handlers
+from reference_app.web.unavailable import not_confirmed, retry_after_of
 from reference_app.web.uploads import import_status, list_user_imports, upload
 
 __all__ = ["create_app"]

@@ -16,7 +16,6 @@ Two halves:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,25 +29,15 @@ from starlette.responses import Response
 
 from app_support.health import HealthService
 from app_support.health.asgi import ASGIApp, Receive, Scope, Send
-from reference_app.web.unavailable import unavailable
+from reference_app.web.unavailable import retry_after_of, unavailable
 
-__all__ = ["OutageGate", "dependency_handlers", "retry_after_of"]
+__all__ = ["OutageGate", "dependency_handlers"]
 
 Handler = Callable[[Request, Exception], Any]
 
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, ClusterDownError)
 _DATABASE_DOWN = (psycopg.OperationalError, PoolTimeout)
 _NAMES = {"redis": "Redis", "database": "the database"}
-
-
-def retry_after_of(state: Any) -> int:
-    """Whole seconds to suggest (one Redis retry deadline, as for the other 503s), from the
-    Starlette app's ``state`` once its services are open."""
-    services = getattr(state, "services", None)
-    if services is None:
-        return 1
-    deadline: float = services.redis_settings.retry_deadline
-    return max(1, math.ceil(deadline))
 
 
 def _retry_after(request: Request) -> int:

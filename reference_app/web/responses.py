@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
-__all__ = ["error", "rate_limited"]
+__all__ = ["error", "rate_limited", "with_retry_after"]
 
 
 def error(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
@@ -14,7 +14,11 @@ def error(status: int, code: str, detail: str, **extra: object) -> JSONResponse:
 def rate_limited(retry_after: float, what: str) -> JSONResponse:
     """429 with ``Retry-After`` in whole seconds (rounded up, at least 1)."""
     seconds = max(1, int(-(-retry_after // 1)))
-    response = error(429, "rate_limited", f"too many {what}; retry in {seconds} s",
-                     retry_after=seconds)  # fmt: skip
+    detail = f"too many {what}; retry in {seconds} s"
+    return with_retry_after(error(429, "rate_limited", detail, retry_after=seconds), seconds)
+
+
+def with_retry_after(response: JSONResponse, seconds: int) -> JSONResponse:
+    """``response`` with the ``Retry-After`` header (whole seconds)."""
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -10,15 +10,16 @@ other write (e.g. a rate limiter's counter while the master refuses writes for w
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app_support.redis.errors import WriteNotConfirmedError
 from reference_app.services import Services
-from reference_app.web.responses import error
+from reference_app.web.responses import error, with_retry_after
 
-__all__ = ["not_confirmed", "retry_after", "unavailable"]
+__all__ = ["not_confirmed", "retry_after", "retry_after_of", "unavailable"]
 
 
 def retry_after(services: Services) -> int:
@@ -26,11 +27,15 @@ def retry_after(services: Services) -> int:
     return max(1, math.ceil(services.redis_settings.retry_deadline))
 
 
+def retry_after_of(state: Any) -> int:
+    """:func:`retry_after` from the Starlette app's ``state``; 1 before its services are open."""
+    services = getattr(state, "services", None)
+    return 1 if services is None else retry_after(services)
+
+
 def unavailable(seconds: int, code: str, detail: str, **extra: object) -> JSONResponse:
     """503 with ``Retry-After: seconds`` and ``retry_after`` in the body."""
-    response = error(503, code, detail, retry_after=seconds, **extra)
-    response.headers["Retry-After"] = str(seconds)
-    return response
+    return with_retry_after(error(503, code, detail, retry_after=seconds, **extra), seconds)
 
 
 async def not_confirmed(request: Request, exc: Exception) -> Response:

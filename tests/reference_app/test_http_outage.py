@@ -17,19 +17,10 @@ import pytest
 
 from tests.reference_app.conftest import eventually
 from tests.reference_app.served import ServedApp, served_app
-from tests.servers.postgres_server import PostgresServer, launch_postgres
+from tests.servers.postgres_server import PostgresServer
 from tests.servers.redis_nodes import RedisDeployment, start_standalone
 
 READY = "/api/health/ready"
-
-
-@pytest.fixture(scope="module")
-def private_postgres() -> Iterator[PostgresServer]:
-    server = launch_postgres()
-    try:
-        yield server
-    finally:
-        server.teardown()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from psycopg import sql
 from tests.reference_app.conftest import RunningApp, environ_for, eventually, running_app
 from tests.reference_app.conftest import sales_csv as make_csv
 from tests.reference_app.worker_process import WorkerProcess
-from tests.servers.postgres_server import PostgresServer, launch_postgres
+from tests.servers.postgres_server import PostgresServer
 from tests.servers.redis_nodes import RedisDeployment
 
 LEASE = 3.0
@@ -38,16 +38,6 @@ ROWS = 100_000
 OUTAGE = 5.0
 # Docker stops a container with SIGKILL 10 s after SIGTERM: the worker must be gone before.
 STOP_BOUND = 10.0
-
-
-@pytest.fixture(scope="module")
-def private_postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL of this module's own: the drill crashes it."""
-    server = launch_postgres()
-    try:
-        yield server
-    finally:
-        server.teardown()
 
 
 @pytest.fixture

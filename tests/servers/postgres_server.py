@@ -26,6 +26,9 @@ its files.
 Tests that call ``stop()`` must call ``start()`` before they finish (use try/finally), because the
 server is shared with the rest of the session.
 
+``private_postgres`` (module scope) -> :class:`PostgresServer`
+    A server of the test module's own, for drills that crash or stop it for long.
+
 When the tests run as root, initdb refuses to run, so the server runs as the ``postgres`` system
 user (``runuser``); its temp dir is handed over to that user.
 """
@@ -251,6 +254,16 @@ def launch_postgres() -> PostgresServer:
         server.teardown()
         raise
     return server
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL of the test module's own, for tests that stop or crash their server."""
+    server = launch_postgres()
+    try:
+        yield server
+    finally:
+        server.teardown()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from app_support.env import ConfigError
 from app_support.health import HealthSettings
 from app_support.metrics import MetricsEndpoint, MetricsSettings, start_metrics_server
 from app_support.postgres import AsyncDatabasePool, DatabaseSettings, DatabaseUnavailable
-from app_support.redis import RedisConfigError, RedisSettings
+from app_support.redis import RedisSettings
 from reference_app.config import AppConfig
 from reference_app.migrations import DataLossRefused, MigrationError, check_target
 from reference_app.sample_data import sales_csv
@@ -41,9 +41,8 @@ __all__ = ["main"]
 
 log = logging.getLogger("reference_app")
 
-# Every config error of app_support and the app (RedisConfigError shares the wording but not yet
-# the base class).
-CONFIG_ERRORS = (ConfigError, RedisConfigError)
+# Every config error of app_support and the app subclasses ConfigError.
+CONFIG_ERRORS = (ConfigError,)
 EX_CONFIG = 78  # sysexits.h: configuration error
 EX_USAGE = 64  # sysexits.h: bad command line
 EX_UNAVAILABLE = 69  # sysexits.h: a service (PostgreSQL) is unavailable

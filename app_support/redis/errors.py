@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from redis.exceptions import RedisError, ResponseError
 
+from app_support.values import ConfigError
+
 __all__ = ["RedisConfigError", "WriteNotConfirmedError", "WriteRefusedError"]
 
 
-class RedisConfigError(ValueError):
-    """A Redis setting is missing or malformed.
+class RedisConfigError(ConfigError):
+    """A Redis setting is missing or malformed (a ValueError, like every config error).
 
     The message names the environment variable (and the keyword argument) and shows a good value.
     """
-
-    def __init__(self, variable: str, problem: str, example: str) -> None:
-        self.variable = variable
-        self.example = example
-        super().__init__(f"{variable}: {problem}; for example {variable}={example}")
 
 
 class WriteNotConfirmedError(RedisError):

@@ -198,7 +198,7 @@ def test_prod_stack_shape_protection_and_publication(program: Program) -> None:
     }
     assert published == {
         f"ha-prod-app-{i}": [
-            {"internal": 8000, "external": 8000 + i, "ip": "0.0.0.0", "protocol": "tcp"}
+            {"internal": 8000, "external": 8080 + i, "ip": "0.0.0.0", "protocol": "tcp"}
         ]
         for i in range(3)
     }
@@ -271,7 +271,7 @@ def test_stack_outputs_name_every_endpoint(program: Program) -> None:
         "postgresPublishedAddress": "127.0.0.1:55432",
     }
     assert program("prod").outputs["appPublishedUrls"] == ",".join(
-        f"http://0.0.0.0:{8000 + i}" for i in range(3)
+        f"http://0.0.0.0:{8080 + i}" for i in range(3)
     )
 
 

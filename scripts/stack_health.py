@@ -4,8 +4,13 @@ scripts/up runs this after either deploy path (Pulumi or docker-compose): both n
 ``ha-<stack>-<service>``. Docker is asked through its CLI; the app is reached only through the ports
 the stack publishes on the host, always via 127.0.0.1.
 
+A one-shot container (restart policy ``no`` or ``on-failure``, e.g. ``redis-cluster-init``) is done
+once it exited 0; one that exited non-zero failed: its log is shown and the wait ends at once.
+``judge`` makes that decision from what Docker reports, without I/O (tests/scripts).
+
 Usage: python scripts/stack_health.py <stack> [--timeout SECONDS] [--env-file PATH]
-Exit status 1 when a container is not running/healthy within the timeout or keeps restarting.
+Exit status 1 when a container is not running/healthy within the timeout, keeps restarting, or is
+a one-shot job that exited non-zero.
 """
 
 import argparse
@@ -24,8 +29,10 @@ from stacks.compose.envfile import read_env_file
 
 __all__ = [
     "Container",
+    "Verdict",
     "app_endpoints",
     "health_summary",
+    "judge",
     "main",
     "stack_containers",
     "wait_until_healthy",
@@ -34,13 +41,16 @@ __all__ = [
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # More restarts than this while waiting means a crash loop: report it instead of waiting it out.
 MAX_RESTARTS = 3
+# Restart policies of one-shot jobs: "" and "no" never restart, "on-failure" only after a failure.
+ONE_SHOT_POLICIES = frozenset({"", "no", "on-failure"})
 
 
 @dataclass(frozen=True)
 class Container:
     """What `docker inspect` says about one container of the stack."""
 
-    name: str
+    stack: str
+    name: str  # ha-<stack>-<service>
     status: str  # running | exited | restarting | ...
     health: str | None  # healthy | starting | unhealthy, None without a healthcheck
     exit_code: int
@@ -50,14 +60,27 @@ class Container:
 
     @property
     def service(self) -> str:
-        return self.name.split("-", 2)[-1]
+        # Stack names may hold dashes (dev-cluster): strip the known prefix, do not split.
+        return self.name.removeprefix(f"ha-{self.stack}-")
+
+    @property
+    def one_shot(self) -> bool:
+        """A job that runs once and exits (Docker does not restart it after a clean exit)."""
+        return self.restart_policy in ONE_SHOT_POLICIES
 
     @property
     def ready(self) -> bool:
-        """Running and healthy (when it has a healthcheck), or a one-shot job that exited 0."""
-        if self.status == "exited" and self.restart_policy in ("", "no"):
-            return self.exit_code == 0
+        """Running and healthy (when it has a healthcheck), or a one-shot job that exited 0 (one
+        still running has not done its work yet)."""
+        if self.one_shot:
+            return self.status == "exited" and self.exit_code == 0
         return self.status == "running" and self.health in (None, "healthy")
+
+    @property
+    def failed(self) -> bool:
+        """A one-shot job that exited non-zero. Docker reports ``restarting``, not ``exited``,
+        while an ``on-failure`` policy still restarts it, so ``exited`` means it gave up."""
+        return self.one_shot and self.status == "exited" and self.exit_code != 0
 
     @property
     def state(self) -> str:
@@ -68,10 +91,11 @@ class Container:
         return self.status
 
 
-def _container(info: Mapping[str, Any]) -> Container:
+def _container(stack: str, info: Mapping[str, Any]) -> Container:
     state = info["State"]
     health = state.get("Health")
     return Container(
+        stack=stack,
         name=str(info["Name"]).lstrip("/"),
         status=str(state["Status"]),
         health=str(health["Status"]) if health else None,
@@ -95,7 +119,7 @@ def stack_containers(stack: str) -> list[Container]:
     inspected = subprocess.run(
         ["docker", "inspect", *ids], check=True, capture_output=True, text=True
     ).stdout
-    return sorted((_container(info) for info in json.loads(inspected)), key=lambda c: c.name)
+    return sorted((_container(stack, info) for info in json.loads(inspected)), key=lambda c: c.name)
 
 
 def _show_logs(container: Container) -> None:
@@ -109,24 +133,64 @@ def _show_logs(container: Container) -> None:
     print((logs.stdout + logs.stderr).rstrip(), file=sys.stderr)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """Where a stack stands: every container ready, still waiting, or failed (with why)."""
+
+    ready: bool
+    failed: tuple[Container, ...] = ()  # one-shot jobs that exited non-zero, crash loops
+    waiting: tuple[Container, ...] = ()
+    reason: str = ""
+
+
+def judge(containers: Sequence[Container], *, timed_out_after: float | None = None) -> Verdict:
+    """The stack's state from its containers' Docker state (no I/O).
+
+    Ready when every container is ready (a one-shot job that exited 0 counts as done). Failed at
+    once when a one-shot job exited non-zero or a container restarted more than MAX_RESTARTS
+    times; failed with every waiting container when the wait timed out (``timed_out_after``: the
+    seconds waited); otherwise still waiting.
+    """
+    if not containers:
+        return Verdict(False, reason="no container of the stack exists: is the stack deployed?")
+    waiting = tuple(c for c in containers if not c.ready)
+    if not waiting:
+        return Verdict(True)
+    exited = tuple(c for c in waiting if c.failed)
+    crashing = tuple(c for c in waiting if not c.failed and c.restarts > MAX_RESTARTS)
+    if exited or crashing:
+        reasons = []
+        if exited:
+            names = ", ".join(f"{c.name} ({c.state})" for c in exited)
+            reasons.append(f"{names}: one-shot job failed (exit status non-zero; its log is above)")
+        if crashing:
+            names = ", ".join(f"{c.name} ({c.state}, {c.restarts} restarts)" for c in crashing)
+            reasons.append(f"{names} keep restarting")
+        return Verdict(False, exited + crashing, waiting, "; ".join(reasons))
+    if timed_out_after is not None:
+        names = ", ".join(f"{c.name} ({c.state})" for c in waiting)
+        return Verdict(
+            False, waiting, waiting, f"{names} are not ready after {timed_out_after:.0f} s"
+        )
+    return Verdict(False, waiting=waiting)
+
+
 def wait_until_healthy(stack: str, timeout: float) -> list[Container]:
     """Poll until every container of the stack is ready; RuntimeError (after printing the logs of
-    the containers that are not) on a timeout, a crash loop or when the stack has no containers."""
+    the containers that failed) on a timeout, a one-shot job that exited non-zero, a crash loop
+    or when the stack has no containers."""
     deadline = time.monotonic() + timeout
     while True:
         containers = stack_containers(stack)
-        if not containers:
-            raise RuntimeError(f"no container named ha-{stack}-* exists: is the stack deployed?")
-        waiting = [c for c in containers if not c.ready]
-        crashing = [c for c in waiting if c.restarts > MAX_RESTARTS]
-        if not waiting:
+        verdict = judge(
+            containers, timed_out_after=timeout if time.monotonic() > deadline else None
+        )
+        if verdict.ready:
             return containers
-        if crashing or time.monotonic() > deadline:
-            for container in waiting:
+        if verdict.failed or not containers:
+            for container in verdict.failed:
                 _show_logs(container)
-            reason = "keep restarting" if crashing else f"are not ready after {timeout:.0f} s"
-            names = ", ".join(f"{c.name} ({c.state})" for c in crashing or waiting)
-            raise RuntimeError(f"{names} {reason}")
+            raise RuntimeError(verdict.reason)
         time.sleep(2)
 
 

@@ -28,5 +28,5 @@ def test_committed_configs_equal_a_fresh_render(stack: str) -> None:
 
 def test_every_stack_file_has_rendered_configs() -> None:
     stacks = {p.name.split(".")[1] for p in ROOT.glob("Pulumi.*.yaml")}
-    assert stacks == {"dev", "prod"}
+    assert stacks == {"dev", "prod", "dev-cluster"}
     assert {p.name for p in (ROOT / "configs").iterdir() if p.is_dir()} == stacks

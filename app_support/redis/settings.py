@@ -14,8 +14,10 @@ Environment variables (docs/architecture.md is the contract; times are milliseco
 - ``REDIS_PASSWORD``: data nodes only; ``REDIS_SENTINEL_PASSWORD``: Sentinels only.
 - ``REDIS_READ_FROM_REPLICAS``: ``true`` lets ``readonly=True`` clients read from replicas.
 - ``REDIS_SOCKET_TIMEOUT`` (2000), ``REDIS_CONNECT_TIMEOUT`` (1000): 1 to 600000.
-- ``REDIS_RETRY_DEADLINE`` (5000): how long one command keeps retrying through a failover
-  (0 to 600000; 0: no retry).
+- ``REDIS_RETRY_DEADLINE`` (5000; in cluster mode 2 x ``REDIS_CLUSTER_NODE_TIMEOUT`` + 2000): how
+  long one command keeps retrying through a failover (0 to 600000; 0: no retry).
+- ``REDIS_CLUSTER_NODE_TIMEOUT`` (15000, Redis's default): the cluster's ``cluster-node-timeout``,
+  read only for that default (app_support.redis.cluster_deadline).
 - ``REDIS_MAX_CONNECTIONS`` (50): per pool (per node in cluster mode).
 - ``REDIS_WAIT_REPLICAS`` (0: no WAIT) and ``REDIS_WAIT_TIMEOUT`` (1000): replicas that must
   confirm durable writes (job enqueue, session create) and how long to wait for them.
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from app_support.env import Address, Env, check_count, check_seconds, parse_url
+from app_support.redis.cluster_deadline import DEFAULT_NODE_TIMEOUT, cluster_retry_deadline
 from app_support.redis.errors import RedisConfigError
 
 __all__ = ["MAX_TIMEOUT_MS", "Address", "RedisMode", "RedisSettings"]
@@ -120,8 +123,15 @@ class RedisSettings:
         """
         env = Env(environ, error=RedisConfigError)
         timeout = {"minimum": 1, "maximum": MAX_TIMEOUT_MS}
+        mode = _mode(env)
+        deadline = cls.retry_deadline
+        if mode == "cluster":
+            # A cluster failover takes node-timeout plus the election: the 5 s default would fail
+            # the calls in flight (benchmarks/RESULTS.md), so derive it from the node-timeout.
+            node_timeout = env.millis("REDIS_CLUSTER_NODE_TIMEOUT", DEFAULT_NODE_TIMEOUT, **timeout)
+            deadline = cluster_retry_deadline(node_timeout)
         return cls(
-            mode=_mode(env),
+            mode=mode,
             url=env.text("REDIS_URL", cls.url),
             sentinel_hosts=env.addresses("REDIS_SENTINEL_HOSTS", example=_SENTINEL_EXAMPLE),
             cluster_nodes=env.addresses("REDIS_CLUSTER_NODES", example=_CLUSTER_EXAMPLE),
@@ -131,9 +141,7 @@ class RedisSettings:
             read_from_replicas=env.flag("REDIS_READ_FROM_REPLICAS", False),
             socket_timeout=env.millis("REDIS_SOCKET_TIMEOUT", cls.socket_timeout, **timeout),
             connect_timeout=env.millis("REDIS_CONNECT_TIMEOUT", cls.connect_timeout, **timeout),
-            retry_deadline=env.millis(
-                "REDIS_RETRY_DEADLINE", cls.retry_deadline, maximum=MAX_TIMEOUT_MS
-            ),
+            retry_deadline=env.millis("REDIS_RETRY_DEADLINE", deadline, maximum=MAX_TIMEOUT_MS),
             wait_timeout=env.millis("REDIS_WAIT_TIMEOUT", cls.wait_timeout, **timeout),
             max_connections=env.count("REDIS_MAX_CONNECTIONS", cls.max_connections, minimum=1),
             wait_replicas=env.count("REDIS_WAIT_REPLICAS", cls.wait_replicas, maximum=100),

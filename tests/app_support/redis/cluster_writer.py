@@ -165,10 +165,15 @@ def _missing(dep: RedisDeployment, acked: dict[str, str], old: tuple[str, int]) 
 
 
 def run_sync_drill(
-    dep: RedisDeployment, *, fault: Fault = "kill", deadline_ms: int | None = None
+    dep: RedisDeployment,
+    *,
+    fault: Fault = "kill",
+    deadline_ms: int | None = None,
+    settings: RedisSettings | None = None,
 ) -> ClusterDrillResult:
-    """The sync client writes from a thread while the master of slot 0 is SIGKILLed."""
-    client = create_client(cluster_drill_settings(dep, deadline_ms))
+    """The sync client writes from a thread while the master of slot 0 is SIGKILLed (with
+    ``settings`` when given, else the stacks' deadline or ``deadline_ms``)."""
+    client = create_client(settings or cluster_drill_settings(dep, deadline_ms))
     log = _Log()
     running = threading.Event()
     running.set()
@@ -202,10 +207,15 @@ def run_sync_drill(
 
 
 async def run_async_drill(
-    dep: RedisDeployment, *, fault: Fault = "kill", deadline_ms: int | None = None
+    dep: RedisDeployment,
+    *,
+    fault: Fault = "kill",
+    deadline_ms: int | None = None,
+    settings: RedisSettings | None = None,
 ) -> ClusterDrillResult:
-    """The asyncio client writes in a task while the master of slot 0 is SIGKILLed."""
-    client = create_async_client(cluster_drill_settings(dep, deadline_ms))
+    """The asyncio client writes in a task while the master of slot 0 is SIGKILLed (with
+    ``settings`` when given, else the stacks' deadline or ``deadline_ms``)."""
+    client = create_async_client(settings or cluster_drill_settings(dep, deadline_ms))
     log = _Log()
     running = True
 

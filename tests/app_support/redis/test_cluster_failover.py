@@ -9,6 +9,7 @@ them at the stacks' node-timeout (5000 ms) in benchmarks/RESULTS.md.
 
 from __future__ import annotations
 
+from app_support.redis import RedisSettings
 from tests.app_support.redis.cluster_writer import (
     ClusterDrillResult,
     run_async_drill,
@@ -40,3 +41,28 @@ async def test_async_writer_loses_no_call_when_a_master_is_killed(
     redis_drill_cluster: RedisDeployment,
 ) -> None:
     _check(redis_drill_cluster, await run_async_drill(redis_drill_cluster), "async")
+
+
+def _default_settings(dep: RedisDeployment) -> RedisSettings:
+    """An app outside the stacks: no REDIS_RETRY_DEADLINE, only the cluster's node-timeout
+    (app_support.redis.cluster_deadline derives 2 x node-timeout + 2 s from it)."""
+    environ = {**dep.environ, "REDIS_CLUSTER_NODE_TIMEOUT": str(dep.node_timeout_ms)}
+    assert "REDIS_RETRY_DEADLINE" not in environ
+    settings = RedisSettings.from_env(environ)
+    assert settings.retry_deadline == 2 * dep.node_timeout_ms / 1000 + 2
+    return settings
+
+
+def test_sync_writer_with_the_default_cluster_deadline_loses_no_call(
+    redis_drill_cluster: RedisDeployment,
+) -> None:
+    dep = redis_drill_cluster
+    _check(dep, run_sync_drill(dep, settings=_default_settings(dep)), "sync, default deadline")
+
+
+async def test_async_writer_with_the_default_cluster_deadline_loses_no_call(
+    redis_drill_cluster: RedisDeployment,
+) -> None:
+    dep = redis_drill_cluster
+    result = await run_async_drill(dep, settings=_default_settings(dep))
+    _check(dep, result, "async, default deadline")

@@ -13,6 +13,7 @@ from typing import Final, Literal, cast
 from stacks.model.checks import check_app_ports, check_max_connections, check_subnet_free
 from stacks.model.config import ConfigReader
 from stacks.model.errors import StackConfigError
+from stacks.model.platform import PLATFORM_KEYS, check_platform, read_platform, read_swarm
 from stacks.model.secret_keys import SECRET_CONFIG_KEYS
 from stacks.model.settings import (
     PUBLISHABLE,
@@ -39,6 +40,7 @@ KNOWN_KEYS: Final = (
     "appReplicas", "appWorkers", "databasePoolSize", "databaseTimeoutMs",
     "databaseRetryAttempts", "prometheusScrapeInterval", "prometheusRetention",
     "publishAddress", "publish", "appHostPort", "prometheusHostPort", "postgresHostPort",
+    *PLATFORM_KEYS,
     "subnet", "baseImage", "imageTag", "buildImages", "protectData", *SECRET_CONFIG_KEYS,
 )  # fmt: skip
 
@@ -184,8 +186,11 @@ def load_settings(
             build=read.boolean("buildImages", True),
         ),
         protect_data=read.boolean("protectData", False),
+        platform=read_platform(read),
+        swarm=read_swarm(read),
     )  # fmt: skip
     check_app_ports(settings)
     check_max_connections(settings)
     check_subnet_free(settings, other_subnets or {})
+    check_platform(settings)
     return settings

@@ -9,21 +9,27 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 __all__ = [
+    "PLATFORMS",
     "PUBLISHABLE",
     "REDIS_MODES",
     "AppSettings",
     "ImageSettings",
+    "Platform",
     "PostgresSettings",
     "PrometheusSettings",
     "PublishSettings",
     "RedisMode",
     "RedisSettings",
     "StackSettings",
+    "SwarmSettings",
 ]
 
 RedisMode = Literal["standalone", "sentinel", "cluster"]
 REDIS_MODES: Final[tuple[RedisMode, ...]] = ("standalone", "sentinel", "cluster")
 PUBLISHABLE: Final = ("app", "prometheus", "postgres")
+# docker: every container on one engine (fixed IPs); swarm: services on a Docker Swarm.
+Platform = Literal["docker", "swarm"]
+PLATFORMS: Final[tuple[Platform, ...]] = ("docker", "swarm")
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,15 @@ class ImageSettings:
 
 
 @dataclass(frozen=True)
+class SwarmSettings:
+    """Platform swarm: the nodes carry the label ``ha-stack.node=1..nodes`` (placement
+    constraints use it); PostgreSQL stays single-node, pinned to the node holding its volume."""
+
+    nodes: int = 3
+    postgres_node: int = 1
+
+
+@dataclass(frozen=True)
 class StackSettings:
     stack: str
     subnet: ipaddress.IPv4Network
@@ -117,6 +132,8 @@ class StackSettings:
     publish: PublishSettings
     images: ImageSettings
     protect_data: bool = False
+    platform: Platform = "docker"
+    swarm: SwarmSettings = SwarmSettings()
 
     @property
     def prefix(self) -> str:

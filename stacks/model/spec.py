@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from stacks.model.settings import Platform
+
 __all__ = [
     "CONFIG_DIGEST_LABEL",
     "SECRET_NAMES",
@@ -21,6 +23,7 @@ __all__ = [
     "Healthcheck",
     "NetworkSpec",
     "PortSpec",
+    "SwarmDeploy",
     "Topology",
     "VolumeMount",
     "VolumeSpec",
@@ -95,6 +98,22 @@ class Healthcheck:
 
 
 @dataclass(frozen=True)
+class SwarmDeploy:
+    """How a Swarm runs one service (platform swarm only; stacks.model.swarm sets it).
+
+    ``constraints`` are placement constraints on node labels, ``spread`` a node label the tasks
+    spread over, ``secrets`` the Docker secrets mounted at ``/run/secrets/<NAME>`` (the service's
+    launcher turns them into its secret environment).
+    """
+
+    replicas: int = 1
+    constraints: tuple[str, ...] = ()
+    max_replicas_per_node: int | None = None
+    spread: str | None = None
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     service: str
     name: str
@@ -111,6 +130,8 @@ class ContainerSpec:
     healthcheck: Healthcheck | None = None
     restart: Literal["unless-stopped", "on-failure"] = "unless-stopped"
     depends_on: tuple[str, ...] = ()
+    # Platform swarm: replicas and placement (a service, not a container; ``ip`` is its name).
+    deploy: SwarmDeploy | None = None
 
     def __post_init__(self) -> None:
         overlap = set(self.env) & set(self.secret_env)
@@ -162,6 +183,7 @@ class Topology:
     base_image: str
     build_images: bool
     endpoints: Mapping[str, str]
+    platform: Platform = "docker"
 
     def group(self, group: Group) -> tuple[ContainerSpec, ...]:
         return tuple(spec for spec in self.containers if spec.group == group)

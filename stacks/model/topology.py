@@ -13,6 +13,7 @@ from stacks.model.errors import StackConfigError
 from stacks.model.layout import Layout
 from stacks.model.settings import StackSettings
 from stacks.model.spec import ContainerSpec, NetworkSpec, Topology, VolumeSpec
+from stacks.model.swarm import swarm_services
 
 __all__ = ["IMAGES", "build_topology"]
 
@@ -47,6 +48,9 @@ def build_topology(settings: StackSettings) -> Topology:
         for container in containers
         for mount in container.volumes
     )
+    endpoints = stack_outputs(layout, containers)
+    if layout.swarm:  # the same containers as Swarm services (placement, Docker secrets)
+        containers = swarm_services(layout, containers)
     return Topology(
         stack=settings.stack,
         network=NetworkSpec(settings.prefix, str(settings.subnet), layout.plan.gateway),
@@ -55,5 +59,6 @@ def build_topology(settings: StackSettings) -> Topology:
         images={name: settings.images.name(name) for name in IMAGES},
         base_image=settings.images.base_image,
         build_images=settings.images.build,
-        endpoints=stack_outputs(layout, containers),
+        endpoints=endpoints,
+        platform=settings.platform,
     )

@@ -10,7 +10,7 @@ from typing import Any, Final
 import yaml
 
 from stacks.model.conf import HEADER
-from stacks.model.layout import Layout
+from stacks.model.layout import Layout, Placement
 
 __all__ = ["METRICS_TOKEN_FILE", "render_prometheus_config"]
 
@@ -35,6 +35,19 @@ def _multi_target(job: str, exporter_ip: str, targets: list[tuple[str, str]]) ->
     }
 
 
+def _app_targets(layout: Layout, places: list[Placement]) -> dict[str, Any]:
+    """Every web replica or worker: fixed addresses on docker; on swarm, where one service runs
+    them all as tasks, every address ``tasks.<service>`` resolves to at scrape time."""
+    if not layout.swarm or not places:
+        return {"static_configs": _static([(p.service, f"{p.ip}:8000") for p in places])}
+    return {
+        "dns_sd_configs": [
+            {"names": [f"tasks.{p.service}" for p in places], "type": "A", "port": 8000}
+        ],
+        "relabel_configs": [{"target_label": "service", "replacement": places[0].service}],
+    }
+
+
 def render_prometheus_config(
     layout: Layout, *, metrics_token_file: str = METRICS_TOKEN_FILE
 ) -> str:
@@ -46,7 +59,7 @@ def render_prometheus_config(
         {
             "job_name": job,
             "metrics_path": "/metrics",
-            "static_configs": _static([(p.service, f"{p.ip}:8000") for p in places]),
+            **_app_targets(layout, places),
         }
         for job, places in (("app", layout.web_replicas()), ("worker", layout.workers()))
     ]

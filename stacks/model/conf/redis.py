@@ -27,7 +27,10 @@ repl-diskless-sync-delay 0
 def render_redis_conf(
     *, ip: str, replica_of: str | None, mode: str, settings: RedisSettings | None = None
 ) -> str:
-    """A standalone/sentinel-mode data node; ``replica_of`` is the master IP for replicas.
+    """A standalone/sentinel-mode data node; ``replica_of`` is the master's address for replicas.
+
+    ``ip`` is the address the node announces to Sentinels and replicas: its fixed IP on platform
+    docker, its service name on platform swarm (Redis 7 announces and resolves hostnames).
 
     The mode line makes the file differ between modes, so the entrypoint remakes its writable copy
     when the stack switches mode (dropping a ``replicaof`` Sentinel wrote into the old copy).
@@ -61,16 +64,31 @@ def render_cluster_node_conf(*, ip: str, node_timeout_ms: int) -> str:
     )
 
 
-def render_sentinel_conf(*, ip: str, master_ip: str, settings: RedisSettings) -> str:
-    """A Sentinel monitoring the master by IP (hostnames vanish from Docker DNS on failure)."""
+_BY_IP = "sentinel resolve-hostnames no\nsentinel announce-hostnames no\n"
+# Platform swarm fixes no addresses: Sentinels, data nodes and clients use service names. A name
+# whose task is gone must fail to resolve at once (NXDOMAIN), or a Sentinel resolving it stalls
+# and loops in TILT: the Swarm nodes' resolver answers unknown names at once (scripts/swarm).
+_BY_NAME = (
+    "# Service names, not IPs: Swarm fixes no addresses (the node's resolver answers NXDOMAIN\n"
+    "# at once for a name whose task is gone, so a lookup never stalls a Sentinel into TILT).\n"
+    "sentinel resolve-hostnames yes\n"
+    "sentinel announce-hostnames yes\n"
+)
+
+
+def render_sentinel_conf(
+    *, ip: str, master_ip: str, settings: RedisSettings, hostnames: bool = False
+) -> str:
+    """A Sentinel monitoring the master by IP (platform docker: a hostname vanishes from Docker's
+    DNS when its container stops, and Docker's DNS then stalls the lookup), or with
+    ``hostnames`` (platform swarm) by service name: ``ip`` and ``master_ip`` are then names."""
     name = settings.master_name
     return (
         f"{HEADER}"
         "port 26379\n"
         "bind 0.0.0.0\n"
         "protected-mode no\n"
-        "sentinel resolve-hostnames no\n"
-        "sentinel announce-hostnames no\n"
+        f"{_BY_NAME if hostnames else _BY_IP}"
         f"sentinel announce-ip {ip}\n"
         f"sentinel monitor {name} {master_ip} 6379 {settings.quorum}\n"
         f"sentinel down-after-milliseconds {name} {settings.down_after_ms}\n"

@@ -79,7 +79,9 @@ def _replicated(layout: Layout) -> list[ContainerSpec]:
         for n in nodes
     ]
     for sentinel in layout.sentinels():
-        conf = render_sentinel_conf(ip=sentinel.ip, master_ip=master.ip, settings=redis)
+        conf = render_sentinel_conf(
+            ip=sentinel.ip, master_ip=master.ip, settings=redis, hostnames=layout.swarm
+        )
         specs.append(
             ContainerSpec(
                 service=sentinel.service,

@@ -17,10 +17,11 @@ after the pause, as before.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError, TimeoutError
+
+from app_support.redis.cluster_topology import parse_cluster_nodes
 
 __all__ = ["FOLLOW_POLL", "FailedNode", "failed_node_name", "failing_with_slots"]
 
@@ -72,17 +73,4 @@ def failing_with_slots(reply: object, name: str) -> bool:
 
 def _nodes(reply: object) -> list[tuple[str, set[str], list[object]]]:
     """(``host:port``, flags, slots) per node of a ``CLUSTER NODES`` reply."""
-    if isinstance(reply, Mapping):
-        return [
-            (str(address), set(str(info["flags"]).split(",")), list(info["slots"]))
-            for address, info in reply.items()
-        ]
-    text = reply.decode() if isinstance(reply, bytes) else str(reply)
-    nodes: list[tuple[str, set[str], list[object]]] = []
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) >= 8:
-            # <id> <ip:port@cport[,host]> <flags> <master> <ping> <pong> <epoch> <link> <slot>...
-            address = fields[1].split("@", 1)[0]
-            nodes.append((address, set(fields[2].split(",")), list(fields[8:])))
-    return nodes
+    return [(n.address, set(n.flags), list(n.slots)) for n in parse_cluster_nodes(reply)]

@@ -23,6 +23,7 @@ from redis.sentinel import SentinelConnectionPool
 
 from app_support.redis.aclients import AsyncFailoverCluster
 from app_support.redis.clients import FailoverCluster
+from app_support.redis.cluster_topology import cluster_shape
 from app_support.redis.factory import AsyncRedisClient, SyncRedisClient
 
 __all__ = ["redis_health", "redis_health_sync"]
@@ -75,13 +76,15 @@ def _mode(client: SyncRedisClient | AsyncRedisClient) -> str:
     return "standalone"
 
 
-def _cluster_fields(client: FailoverCluster | AsyncFailoverCluster, state: Any) -> dict[str, Any]:
-    masters = [_address(n.host, n.port) for n in client.get_primaries()]
+def _cluster_fields(state: Any, nodes: Any) -> dict[str, Any]:
+    # From the cluster's own CLUSTER NODES, not the client's cached node list (stale until an
+    # error or a MOVED makes it re-read the slot map).
+    shape = cluster_shape(nodes)
     return {
-        "nodes": len(client.get_nodes()),
+        "nodes": shape.nodes,
         "master": None,
-        "masters": masters,
-        "replicas": len(client.get_replicas()),
+        "masters": list(shape.masters),
+        "replicas": shape.replicas,
         "cluster_state": state["cluster_state"],
     }
 
@@ -113,7 +116,7 @@ def redis_health_sync(client: SyncRedisClient) -> dict[str, Any]:
         latency = time.perf_counter() - started
         if isinstance(client, FailoverCluster):
             state = client.cluster_info()
-            return _report(mode, latency, **_cluster_fields(client, state))
+            return _report(mode, latency, **_cluster_fields(state, client.cluster_nodes()))
         replicas = int(client.info("replication")["connected_slaves"])
         pool = client.connection_pool
         if isinstance(pool, SentinelConnectionPool):
@@ -156,7 +159,8 @@ async def redis_health(client: AsyncRedisClient) -> dict[str, Any]:
         latency = time.perf_counter() - started
         if isinstance(client, AsyncFailoverCluster):
             state = await client.cluster_info()
-            return _report(mode, latency, **_cluster_fields(client, state))
+            nodes = await client.cluster_nodes()
+            return _report(mode, latency, **_cluster_fields(state, nodes))
         replicas = int((await client.info("replication"))["connected_slaves"])
         pool = client.connection_pool
         if isinstance(pool, AsyncSentinelPool):

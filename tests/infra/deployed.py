@@ -140,14 +140,16 @@ class DeployedStack:
         return info
 
     def assert_deployed(self) -> None:
-        """NotDeployedError unless every container of the model is running."""
-        stopped = [
-            spec.name
-            for spec in self.topology.containers
-            if not self.inspect(spec.service)["State"]["Running"]
-        ]
+        """NotDeployedError unless every container of the model is running (a one-shot job,
+        restart ``on-failure`` like ``redis-cluster-init``, may instead have exited 0)."""
+        stopped = [spec.name for spec in self.topology.containers if not self._up(spec)]
         if stopped:
             raise NotDeployedError(f"not running: {', '.join(stopped)} (scripts/up {self.name})")
+
+    def _up(self, spec: ContainerSpec) -> bool:
+        state = self.inspect(spec.service)["State"]
+        done = spec.restart == "on-failure" and state["Status"] == "exited"
+        return bool(state["Running"]) or (done and state["ExitCode"] == 0)
 
     def host(self, service: str) -> Any:
         """A testinfra Host inside the service's container (commands run as its user)."""

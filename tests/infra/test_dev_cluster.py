@@ -118,7 +118,9 @@ class TestDevClusterStack(StackChecks):
             replica = next(n for n in nodes if by_id.get(n.master_id) == master)
             replica_service = deployed.redis_service_at(replica.ip)
 
-            def replicated(service: str = replica_service, key: str = key) -> bool | None:
+            def replicated(
+                service: str = replica_service, key: str = key, tag: str = tag
+            ) -> bool | None:
                 # READONLY: a replica answers reads of its master's slots instead of MOVED.
                 got = deployed.sh(
                     service,

@@ -77,16 +77,19 @@ def _shell_value(template: str) -> str:
     return '"' + "".join(parts) + '"'
 
 
-def render_launcher(secret_env: Mapping[str, str]) -> str:
-    """The launcher script: export each secret variable from the Docker secrets, then run the
-    command given as arguments. Only secret names appear in it, never a value."""
+def render_launcher(secret_env: Mapping[str, str], secrets_dir: str = SECRETS_DIR) -> str:
+    """The launcher script: export each secret variable from the Docker secrets (files in
+    ``secrets_dir``), then run the command given as arguments. Only secret names appear in it,
+    never a value; a missing secret file stops it before the command runs."""
     lines = [
         "#!/bin/bash",
         HEADER.rstrip("\n"),
         "# Exports the service's secret variables from its Docker secrets, then runs its command.",
         "set -euo pipefail",
-        f'secret() {{ cat "{SECRETS_DIR}/$1"; }}',
-        *(f"export {key}={_shell_value(value)}" for key, value in sorted(secret_env.items())),
+        f'secret() {{ cat "{secrets_dir}/$1"; }}',
+        # Assigned, then exported: `export X="$(...)"` would hide a failed read from set -e.
+        *(f"{key}={_shell_value(value)}" for key, value in sorted(secret_env.items())),
+        f"export {' '.join(sorted(secret_env))}",
         'exec "$@"',
     ]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from pulumi.runtime import settings as runtime_settings
 
 from stacks.model import read_stack_config
 from stacks.program import StackResources, declare_stack, raw_config
+from stacks.swarm_program import SwarmStackResources, declare_swarm_stack
 
 __all__ = [
     "DYNAMIC",
@@ -29,6 +30,7 @@ __all__ = [
     "image_ref",
     "pulumi_config",
     "run_program",
+    "run_swarm_program",
 ]
 
 DYNAMIC = "pulumi-python:dynamic:Resource"
@@ -84,6 +86,7 @@ class Declared:
     resources: list[MockedResource]
     outputs: dict[str, Any]
     stack: StackResources | None = None
+    swarm: SwarmStackResources | None = None
     env_secret: dict[str, bool] = field(default_factory=dict)
     # Whether each StackSecrets value, and the exported ``secrets`` output, is a secret Output.
     secret_values: dict[str, bool] = field(default_factory=dict)
@@ -95,6 +98,10 @@ class Declared:
     @property
     def containers(self) -> dict[str, MockedResource]:
         return self.of_type("docker:index/container:Container")
+
+    @property
+    def services(self) -> dict[str, MockedResource]:
+        return self.of_type("docker:index/service:Service")
 
 
 class _Recorder(pulumi.runtime.Mocks):
@@ -144,6 +151,25 @@ def run_program(
     secrets: Mapping[str, str] | None = None,
 ) -> Declared:
     """Declare ``stack`` under mocks; ``secrets`` are set as secret config (else generated)."""
+    return _run(stack, overrides, secrets, swarm=False)
+
+
+def run_swarm_program(
+    stack: str,
+    overrides: Mapping[str, object] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> Declared:
+    """Declare the platform swarm ``stack`` (stacks.swarm_program) under mocks."""
+    return _run(stack, overrides, secrets, swarm=True)
+
+
+def _run(
+    stack: str,
+    overrides: Mapping[str, object] | None,
+    secrets: Mapping[str, str] | None,
+    *,
+    swarm: bool,
+) -> Declared:
     recorder = _Recorder()
     # Pulumi's mocks run on the thread's current event loop; pytest-asyncio tests that ran earlier
     # in the session leave none set, so give each run its own.
@@ -166,14 +192,18 @@ def run_program(
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def run() -> Awaitable[None]:
-        resources = declare_stack(stack, raw_config())
-        declared.stack = resources
+        resources: StackResources | SwarmStackResources
+        if swarm:
+            resources = declared.swarm = declare_swarm_stack(stack, raw_config())
+        else:
+            resources = declared.stack = declare_stack(stack, raw_config())
 
         async def secretness() -> None:
-            groups = (resources.redis, resources.postgres, resources.monitoring, resources.app)
-            for group in groups:
-                for service, container in group.containers.items():
-                    declared.env_secret[service] = await container.envs.is_secret()
+            if isinstance(resources, StackResources):
+                groups = (resources.redis, resources.postgres, resources.monitoring, resources.app)
+                for group in groups:
+                    for service, container in group.containers.items():
+                        declared.env_secret[service] = await container.envs.is_secret()
             for key, value in resources.secrets.values.items():
                 declared.secret_values[key] = await value.is_secret()
             # Exported Outputs resolved (and whether each is secret), plain values as they are.

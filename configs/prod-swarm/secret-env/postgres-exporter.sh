@@ -3,5 +3,6 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export DATA_SOURCE_NAME="postgresql://app:$(secret POSTGRES_PASSWORD)@postgres:5432/app?sslmode=disable"
+DATA_SOURCE_NAME="postgresql://app:$(secret POSTGRES_PASSWORD)@postgres:5432/app?sslmode=disable"
+export DATA_SOURCE_NAME
 exec "$@"

@@ -3,5 +3,6 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export POSTGRES_PASSWORD="$(secret POSTGRES_PASSWORD)"
+POSTGRES_PASSWORD="$(secret POSTGRES_PASSWORD)"
+export POSTGRES_PASSWORD
 exec "$@"

@@ -3,5 +3,6 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export METRICS_TOKEN="$(secret METRICS_TOKEN)"
+METRICS_TOKEN="$(secret METRICS_TOKEN)"
+export METRICS_TOKEN
 exec "$@"

@@ -3,7 +3,8 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export REDISCLI_AUTH="$(secret REDIS_SENTINEL_PASSWORD)"
-export REDIS_PASSWORD="$(secret REDIS_PASSWORD)"
-export REDIS_SENTINEL_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+REDISCLI_AUTH="$(secret REDIS_SENTINEL_PASSWORD)"
+REDIS_PASSWORD="$(secret REDIS_PASSWORD)"
+REDIS_SENTINEL_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+export REDISCLI_AUTH REDIS_PASSWORD REDIS_SENTINEL_PASSWORD
 exec "$@"

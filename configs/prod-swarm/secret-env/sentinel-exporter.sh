@@ -3,5 +3,6 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export REDIS_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+REDIS_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+export REDIS_PASSWORD
 exec "$@"

@@ -3,8 +3,9 @@
 # Exports the service's secret variables from its Docker secrets, then runs its command.
 set -euo pipefail
 secret() { cat "/run/secrets/$1"; }
-export DATABASE_URL="postgresql://app:$(secret POSTGRES_PASSWORD)@postgres:5432/app"
-export METRICS_TOKEN="$(secret METRICS_TOKEN)"
-export REDIS_PASSWORD="$(secret REDIS_PASSWORD)"
-export REDIS_SENTINEL_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+DATABASE_URL="postgresql://app:$(secret POSTGRES_PASSWORD)@postgres:5432/app"
+METRICS_TOKEN="$(secret METRICS_TOKEN)"
+REDIS_PASSWORD="$(secret REDIS_PASSWORD)"
+REDIS_SENTINEL_PASSWORD="$(secret REDIS_SENTINEL_PASSWORD)"
+export DATABASE_URL METRICS_TOKEN REDIS_PASSWORD REDIS_SENTINEL_PASSWORD
 exec "$@"

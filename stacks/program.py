@@ -20,8 +20,7 @@ from stacks.components import (
     StackSecrets,
 )
 from stacks.model import SECRET_CONFIG_KEYS, Topology, build_topology, load_settings
-from stacks.model.config import PROJECT, ConfigReader
-from stacks.model.platform import read_platform
+from stacks.model.config import PROJECT
 from stacks.model.secret_keys import plain_secret_error
 from stacks.model.spec import Group
 from stacks.model.stackfile import REPO_ROOT, other_stack_subnets
@@ -91,7 +90,9 @@ def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
             specs=topology.group(group),
             volumes=topology.volumes,
             network=network.network,
-            images=images.refs,
+            # An app replica pinned to another version (appImageTags, scripts/rollout) runs that
+            # image as it is; the built images run by id.
+            images={**{c.image: c.image for c in topology.containers}, **images.refs},
             secrets=secrets.values,
             declared=dict(declared),
         )
@@ -113,12 +114,4 @@ def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
 
 
 def main() -> None:
-    """Declare the stack Pulumi runs: the Swarm program for ``ha-stack:platform: swarm``."""
-    stack, raw = pulumi.get_stack(), raw_config()
-    if read_platform(ConfigReader(raw)) == "swarm":
-        # Imported here: stacks.swarm_program imports this module's secret checks.
-        from stacks.swarm_program import declare_swarm_stack
-
-        declare_swarm_stack(stack, raw)
-        return
-    declare_stack(stack, raw)
+    declare_stack(pulumi.get_stack(), raw_config())

@@ -5,31 +5,27 @@ Every setting has a default, so an empty config is a valid (small, local) stack;
 """
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from stacks.model.app_version import AppVersion
+
 __all__ = [
-    "PLATFORMS",
     "PUBLISHABLE",
     "REDIS_MODES",
     "AppSettings",
     "ImageSettings",
-    "Platform",
     "PostgresSettings",
     "PrometheusSettings",
     "PublishSettings",
     "RedisMode",
     "RedisSettings",
     "StackSettings",
-    "SwarmSettings",
 ]
 
 RedisMode = Literal["standalone", "sentinel", "cluster"]
 REDIS_MODES: Final[tuple[RedisMode, ...]] = ("standalone", "sentinel", "cluster")
 PUBLISHABLE: Final = ("app", "prometheus", "postgres")
-# docker: every container on one engine (fixed IPs); swarm: services on a Docker Swarm.
-Platform = Literal["docker", "swarm"]
-PLATFORMS: Final[tuple[Platform, ...]] = ("docker", "swarm")
 
 
 @dataclass(frozen=True)
@@ -106,19 +102,12 @@ class ImageSettings:
     base_image: str = "debian:bookworm-slim"
     tag: str = "latest"
     build: bool = True
+    # The app's version (appImageTag, appImageTags): its tag may differ from the kit's images'.
+    app: AppVersion = field(default_factory=AppVersion)
 
     def name(self, image: str) -> str:
         """The full reference of one of the kit's images, e.g. ``ha-stack/redis:local``."""
         return f"ha-stack/{image}:{self.tag}"
-
-
-@dataclass(frozen=True)
-class SwarmSettings:
-    """Platform swarm: the nodes carry the label ``ha-stack.node=1..nodes`` (placement
-    constraints use it); PostgreSQL stays single-node, pinned to the node holding its volume."""
-
-    nodes: int = 3
-    postgres_node: int = 1
 
 
 @dataclass(frozen=True)
@@ -132,8 +121,6 @@ class StackSettings:
     publish: PublishSettings
     images: ImageSettings
     protect_data: bool = False
-    platform: Platform = "docker"
-    swarm: SwarmSettings = SwarmSettings()
 
     @property
     def prefix(self) -> str:

@@ -35,7 +35,7 @@ def app_containers(layout: Layout, redis_services: tuple[str, ...]) -> list[Cont
             service=place.service,
             name=layout.container_name(place.service),
             group="app",
-            image=settings.images.name("app"),
+            image=settings.images.app.image(place.service),
             command=("app-entrypoint", role),
             ip=place.ip,
             user="app",

@@ -20,7 +20,8 @@ from stacks.components import (
     StackSecrets,
 )
 from stacks.model import SECRET_CONFIG_KEYS, Topology, build_topology, load_settings
-from stacks.model.config import PROJECT
+from stacks.model.config import PROJECT, ConfigReader
+from stacks.model.platform import read_platform
 from stacks.model.secret_keys import plain_secret_error
 from stacks.model.spec import Group
 from stacks.model.stackfile import REPO_ROOT, other_stack_subnets
@@ -114,4 +115,12 @@ def declare_stack(stack: str, raw: Mapping[str, object]) -> StackResources:
 
 
 def main() -> None:
-    declare_stack(pulumi.get_stack(), raw_config())
+    """Declare the stack Pulumi runs: the Swarm program for ``ha-stack:platform: swarm``."""
+    stack, raw = pulumi.get_stack(), raw_config()
+    if read_platform(ConfigReader(raw)) == "swarm":
+        # Imported here: stacks.swarm_program imports this module's secret checks.
+        from stacks.swarm_program import declare_swarm_stack
+
+        declare_swarm_stack(stack, raw)
+        return
+    declare_stack(stack, raw)

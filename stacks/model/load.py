@@ -14,6 +14,7 @@ from stacks.model.app_version import TAG_PATTERN, check_app_version, read_app_ve
 from stacks.model.checks import check_app_ports, check_max_connections, check_subnet_free
 from stacks.model.config import ConfigReader
 from stacks.model.errors import StackConfigError
+from stacks.model.platform import PLATFORM_KEYS, check_platform, read_platform, read_swarm
 from stacks.model.secret_keys import SECRET_CONFIG_KEYS
 from stacks.model.settings import (
     PUBLISHABLE,
@@ -40,6 +41,7 @@ KNOWN_KEYS: Final = (
     "appReplicas", "appWorkers", "databasePoolSize", "databaseTimeoutMs",
     "databaseRetryAttempts", "prometheusScrapeInterval", "prometheusRetention",
     "publishAddress", "publish", "appHostPort", "prometheusHostPort", "postgresHostPort",
+    *PLATFORM_KEYS,
     "subnet", "baseImage", "imageTag", "appImageTag", "appImageTags", "buildImages",
     "protectData", *SECRET_CONFIG_KEYS,
 )  # fmt: skip
@@ -187,9 +189,12 @@ def load_settings(
             app=read_app_version(raw, tag),
         ),
         protect_data=read.boolean("protectData", False),
+        platform=read_platform(read),
+        swarm=read_swarm(read),
     )  # fmt: skip
     check_app_ports(settings)
     check_app_version(settings.images.app, settings.app.web_replicas, settings.app.workers)
     check_max_connections(settings)
     check_subnet_free(settings, other_subnets or {})
+    check_platform(settings)
     return settings

@@ -11,21 +11,27 @@ from typing import Final, Literal
 from stacks.model.app_version import AppVersion
 
 __all__ = [
+    "PLATFORMS",
     "PUBLISHABLE",
     "REDIS_MODES",
     "AppSettings",
     "ImageSettings",
+    "Platform",
     "PostgresSettings",
     "PrometheusSettings",
     "PublishSettings",
     "RedisMode",
     "RedisSettings",
     "StackSettings",
+    "SwarmSettings",
 ]
 
 RedisMode = Literal["standalone", "sentinel", "cluster"]
 REDIS_MODES: Final[tuple[RedisMode, ...]] = ("standalone", "sentinel", "cluster")
 PUBLISHABLE: Final = ("app", "prometheus", "postgres")
+# docker: every container on one engine (fixed IPs); swarm: services on a Docker Swarm.
+Platform = Literal["docker", "swarm"]
+PLATFORMS: Final[tuple[Platform, ...]] = ("docker", "swarm")
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,15 @@ class ImageSettings:
 
 
 @dataclass(frozen=True)
+class SwarmSettings:
+    """Platform swarm: the nodes carry the label ``ha-stack.node=1..nodes`` (placement
+    constraints use it); PostgreSQL stays single-node, pinned to the node holding its volume."""
+
+    nodes: int = 3
+    postgres_node: int = 1
+
+
+@dataclass(frozen=True)
 class StackSettings:
     stack: str
     subnet: ipaddress.IPv4Network
@@ -121,6 +136,8 @@ class StackSettings:
     publish: PublishSettings
     images: ImageSettings
     protect_data: bool = False
+    platform: Platform = "docker"
+    swarm: SwarmSettings = SwarmSettings()
 
     @property
     def prefix(self) -> str:

@@ -23,6 +23,8 @@ OFFSETS: Final = {
     "redis-exporter": 51,
     "sentinel-exporter": 52,
     "postgres-exporter": 53,
+    "alertmanager": 54,
+    "alert-receiver": 55,
     "app": 100,
     "worker": 150,
 }

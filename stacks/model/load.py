@@ -7,6 +7,7 @@ or rendered: each value on its own (stacks.model.config), then across values
 
 import ipaddress
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Final, Literal, cast
 
@@ -19,6 +20,7 @@ from stacks.model.secret_keys import SECRET_CONFIG_KEYS
 from stacks.model.settings import (
     PUBLISHABLE,
     REDIS_MODES,
+    AlertingSettings,
     AppSettings,
     ImageSettings,
     PostgresSettings,
@@ -43,8 +45,10 @@ KNOWN_KEYS: Final = (
     "publishAddress", "publish", "appHostPort", "prometheusHostPort", "postgresHostPort",
     *PLATFORM_KEYS,
     "subnet", "baseImage", "imageTag", "appImageTag", "appImageTags", "buildImages",
-    "protectData", *SECRET_CONFIG_KEYS,
+    "protectData", "alertWebhookUrl",
+    "alertGroupWait", "alertGroupInterval", "alertRepeatInterval", *SECRET_CONFIG_KEYS,
 )  # fmt: skip
+_WEBHOOK_EXAMPLE: Final = "https://hooks.example.com/ha-stack"
 
 
 def _redis(read: ConfigReader) -> RedisSettings:
@@ -135,6 +139,40 @@ def _publish(read: ConfigReader) -> PublishSettings:
     )
 
 
+def _webhook_url(read: ConfigReader) -> str | None:
+    """``alertWebhookUrl``: an http(s) URL with a host and no user-info (the rendered
+    alertmanager.yml is committed, so a password in it would be too); unset or blank: None."""
+    key = read.key("alertWebhookUrl")
+    text = read.string("alertWebhookUrl", "", pattern=r"\S*", example=_WEBHOOK_EXAMPLE)
+    if not text:
+        return None
+    parsed = urllib.parse.urlsplit(text)
+    problem = None
+    if parsed.scheme not in ("http", "https"):
+        problem = f"{text!r} is not an http:// or https:// URL"
+    elif not parsed.hostname:
+        problem = f"{text!r} names no host"
+    elif parsed.username is not None or parsed.password is not None:
+        problem = "the URL carries user-info; the rendered alertmanager.yml is committed"
+    else:
+        try:
+            parsed.port  # noqa: B018 (urllib raises ValueError for a bad port only when read)
+        except ValueError:
+            problem = f"{text!r} has a bad port"
+    if problem:
+        raise StackConfigError(key, problem, _WEBHOOK_EXAMPLE)
+    return text
+
+
+def _alerting(read: ConfigReader) -> AlertingSettings:
+    return AlertingSettings(
+        webhook_url=_webhook_url(read),
+        group_wait=read.duration("alertGroupWait", "30s", example="30s"),
+        group_interval=read.duration("alertGroupInterval", "5m", example="5m"),
+        repeat_interval=read.duration("alertRepeatInterval", "4h", example="4h"),
+    )
+
+
 def default_subnet(stack: str) -> str:
     """The subnet of a stack that sets none: prod's, or the one every other stack shares."""
     return "172.28.20.0/24" if stack == "prod" else "172.28.10.0/24"
@@ -189,6 +227,7 @@ def load_settings(
             app=read_app_version(raw, tag),
         ),
         protect_data=read.boolean("protectData", False),
+        alerting=_alerting(read),
         platform=read_platform(read),
         swarm=read_swarm(read),
     )  # fmt: skip

@@ -14,6 +14,7 @@ __all__ = [
     "PLATFORMS",
     "PUBLISHABLE",
     "REDIS_MODES",
+    "AlertingSettings",
     "AppSettings",
     "ImageSettings",
     "Platform",
@@ -95,6 +96,20 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True)
+class AlertingSettings:
+    """Alertmanager: where notifications go and how it batches them.
+
+    ``webhook_url`` None means the stack's own alert-receiver container, which records what it
+    gets (the drills read it); a URL sends them to the user's webhook instead.
+    """
+
+    webhook_url: str | None = None
+    group_wait: str = "30s"
+    group_interval: str = "5m"
+    repeat_interval: str = "4h"
+
+
+@dataclass(frozen=True)
 class PublishSettings:
     address: str = "127.0.0.1"
     services: tuple[str, ...] = ("app",)
@@ -136,6 +151,7 @@ class StackSettings:
     publish: PublishSettings
     images: ImageSettings
     protect_data: bool = False
+    alerting: AlertingSettings = AlertingSettings()
     platform: Platform = "docker"
     swarm: SwarmSettings = SwarmSettings()
 

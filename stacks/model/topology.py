@@ -18,7 +18,16 @@ from stacks.model.swarm import swarm_services
 __all__ = ["IMAGES", "build_topology"]
 
 # Directories under images/ (one Dockerfile each); every image is ha-stack/<name>:<tag>.
-IMAGES = ("redis", "postgres", "prometheus", "redis-exporter", "postgres-exporter", "app")
+IMAGES = (
+    "redis",
+    "postgres",
+    "prometheus",
+    "alertmanager",
+    "alert-receiver",
+    "redis-exporter",
+    "postgres-exporter",
+    "app",
+)
 
 
 def _check_ports(containers: list[ContainerSpec]) -> None:

@@ -2,7 +2,9 @@
 
 dev has one replica and min-replicas-to-write 1, so the promoted replica refuses writes until the
 old master is back as its replica: the first drill restarts the old master right after the
-promotion (and checks RedisMasterChanged), the second keeps it down until RedisMasterDown fires.
+promotion (and checks RedisMasterChanged), the second keeps it down until RedisMasterDown fires,
+and proves Alertmanager delivered that alert to the stack's alert-receiver and, once the old master
+is back, its resolution.
 
 Run against the deployed dev stack (scripts/up dev): pytest tests/drills -m drill.
 """
@@ -22,6 +24,7 @@ from tests.drills.stack_ops import (
     wait_new_master,
 )
 from tests.infra.deployed import DeployedStack, wait_for
+from tests.infra.monitoring import notified
 
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
 
@@ -132,23 +135,46 @@ def test_with_one_sentinel_down_a_second_master_kill_still_fails_over(
     try:
         with ImportLoad(clients) as load:
             time.sleep(LOAD_PACE_S)
+            killed_wall = time.time()
             killed_at = kill(dev, old_master)
             try:
                 new_address, promoted_at = wait_new_master(
                     dev, old_address, alive, timeout=_election_retries_bound(dev)
                 )
-                # The old master stays down until the alert fires (the first drill restarts it at
-                # once); uploads are refused meanwhile, dev's new master having no replica.
+                # The old master stays down until the alert fires and Alertmanager has delivered
+                # it (the first drill restarts it at once); uploads are refused meanwhile, dev's
+                # new master having no replica.
                 down = _alert_firing(dev, "RedisMasterDown")
                 wait_for("the RedisMasterDown alert firing", down, timeout=120, interval=2)
+                delivered = wait_for(
+                    "RedisMasterDown delivered to the alert-receiver",
+                    lambda: notified(dev, "RedisMasterDown", "firing", killed_wall),
+                    timeout=60,
+                    interval=1,
+                )
             finally:
+                restarted_wall = time.time()
                 start(dev, old_master)
             _rejoined_as_replica(dev, old_master, new_address)
+            # Prometheus resolves the alert once it scrapes the node up again; Alertmanager
+            # sends the resolution at the group's next interval (dev: 10 s).
+            resolved = wait_for(
+                "RedisMasterDown resolved at the alert-receiver",
+                lambda: notified(dev, "RedisMasterDown", "resolved", restarted_wall),
+                timeout=90,
+                interval=1,
+            )
             time.sleep(2 * LOAD_PACE_S)
     finally:
         start(dev, down_sentinel)
     figures["redis failover with one Sentinel down: promotion"] = (
         f"{promoted_at - killed_at:.1f} s (split votes retried every 2 x failover-timeout)"
+    )
+    figures["redis failover: RedisMasterDown delivered to the alert-receiver after the kill"] = (
+        f"{delivered['received'] - killed_wall:.1f} s"
+    )
+    figures["redis failover: its resolution delivered after the old master's restart"] = (
+        f"{resolved['received'] - restarted_wall:.1f} s"
     )
     # The restarted Sentinel learns the new master from its peers.
     wait_for(

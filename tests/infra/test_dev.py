@@ -6,11 +6,12 @@ import pytest
 
 from tests.infra.checks import StackChecks
 from tests.infra.deployed import DeployedStack
+from tests.infra.monitoring import MonitoringChecks
 
 pytestmark = pytest.mark.infra
 
 
-class TestDevStack(StackChecks):
+class TestDevStack(StackChecks, MonitoringChecks):
     STACK = "dev"
 
     def test_metrics_are_open_in_development(self, deployed: DeployedStack) -> None:

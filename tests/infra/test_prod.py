@@ -5,11 +5,12 @@ import pytest
 
 from tests.infra.checks import StackChecks
 from tests.infra.deployed import DeployedStack
+from tests.infra.monitoring import MonitoringChecks
 
 pytestmark = pytest.mark.infra
 
 
-class TestProdStack(StackChecks):
+class TestProdStack(StackChecks, MonitoringChecks):
     STACK = "prod"
 
     def test_metrics_refuse_a_request_without_the_token(self, deployed: DeployedStack) -> None:

@@ -37,6 +37,8 @@ DEV_CONTAINERS = {
     "ha-dev-redis-exporter": ("172.28.10.51", "ha-stack/redis-exporter:latest"),
     "ha-dev-sentinel-exporter": ("172.28.10.52", "ha-stack/redis-exporter:latest"),
     "ha-dev-postgres-exporter": ("172.28.10.53", "ha-stack/postgres-exporter:latest"),
+    "ha-dev-alertmanager": ("172.28.10.54", "ha-stack/alertmanager:latest"),
+    "ha-dev-alert-receiver": ("172.28.10.55", "ha-stack/alert-receiver:latest"),
     "ha-dev-app-0": ("172.28.10.100", "ha-stack/app:latest"),
     "ha-dev-app-1": ("172.28.10.101", "ha-stack/app:latest"),
     "ha-dev-worker-0": ("172.28.10.150", "ha-stack/app:latest"),
@@ -44,7 +46,7 @@ DEV_CONTAINERS = {
 PROD_SERVICES = {
     "redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2", "postgres",
     "prometheus", "redis-exporter", "sentinel-exporter", "postgres-exporter",
-    "app-0", "app-1", "app-2", "worker-0", "worker-1",
+    "alertmanager", "alert-receiver", "app-0", "app-1", "app-2", "worker-0", "worker-1",
 }  # fmt: skip
 
 
@@ -81,7 +83,10 @@ def test_dev_network_volumes_images_and_components(program: Program) -> None:
     images = declared.of_type(REMOTE_IMAGE)
     assert {i.inputs["name"] for i in images.values()} == {
         f"ha-stack/{n}:latest"
-        for n in ("redis", "postgres", "prometheus", "redis-exporter", "postgres-exporter", "app")
+        for n in (
+            *("redis", "postgres", "prometheus", "alertmanager", "alert-receiver"),
+            *("redis-exporter", "postgres-exporter", "app"),
+        )
     }
     for image in images.values():
         directory = image.name.removeprefix("ha-dev-images-")
@@ -295,7 +300,7 @@ def test_unset_secrets_are_generated_and_stay_secret(program: Program) -> None:
         ("REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD", "POSTGRES_PASSWORD", "METRICS_TOKEN"), True
     )
     assert all(declared.env_secret.values())
-    assert len(declared.env_secret) == 13
+    assert len(declared.env_secret) == 15
     assert all(c.is_secret("envs") for c in declared.containers.values())
 
 

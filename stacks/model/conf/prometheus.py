@@ -1,4 +1,5 @@
-"""prometheus.yml: scrape the app's web replicas and workers, the exporters and Prometheus itself.
+"""prometheus.yml: scrape the app's web replicas and workers, the exporters, Alertmanager and
+Prometheus itself, and send alerts to the stack's Alertmanager.
 
 Redis nodes and Sentinels are scraped through redis_exporter's multi-target endpoint
 (``/scrape?target=redis://ip:port``), so every node is its own ``instance`` and alerts can follow
@@ -10,6 +11,7 @@ from typing import Any, Final
 import yaml
 
 from stacks.model.conf import HEADER
+from stacks.model.conf.alertmanager import ALERTMANAGER_PORT
 from stacks.model.layout import Layout, Placement
 
 __all__ = ["METRICS_TOKEN_FILE", "render_prometheus_config"]
@@ -84,12 +86,14 @@ def render_prometheus_config(
             )
         )
     postgres_exporter = layout.one("postgres-exporter")
-    jobs.append(
+    alertmanager = f"{layout.one('alertmanager').ip}:{ALERTMANAGER_PORT}"
+    jobs += [
         {
             "job_name": "postgres",
             "static_configs": _static([("postgres", f"{postgres_exporter.ip}:9187")]),
-        }
-    )
+        },
+        {"job_name": "alertmanager", "static_configs": _static([("alertmanager", alertmanager)])},
+    ]
     config = {
         "global": {
             "scrape_interval": settings.prometheus.scrape_interval,
@@ -98,6 +102,7 @@ def render_prometheus_config(
         },
         # Relative paths resolve against this file's directory: /etc/prometheus in the container.
         "rule_files": ["alerts.yml"],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         "scrape_configs": jobs,
     }
     return HEADER + yaml.safe_dump(config, sort_keys=False, width=100)

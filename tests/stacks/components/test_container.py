@@ -138,6 +138,21 @@ def test_uploads_are_exactly_the_rendered_config_files(program: Program) -> None
         ("ha-dev-redis-1", "/etc/redis/redis.conf"): files["redis/redis-1.conf"],
         ("ha-dev-prometheus", "/etc/prometheus/prometheus.yml"): files["prometheus/prometheus.yml"],
         ("ha-dev-prometheus", "/etc/prometheus/alerts.yml"): files["prometheus/alerts.yml"],
+        # The dashboard: the console template Prometheus serves, the Grafana files riding along.
+        ("ha-dev-prometheus", "/etc/prometheus/consoles/ha-stack.html"): files[
+            "prometheus/consoles/ha-stack.html"
+        ],
+        **{
+            ("ha-dev-prometheus", f"/etc/prometheus/{source}"): files[source]
+            for source in (
+                "grafana/dashboards/ha-stack.json",
+                "grafana/provisioning/datasources/ha-stack.yml",
+                "grafana/provisioning/dashboards/ha-stack.yml",
+            )
+        },
+        ("ha-dev-alertmanager", "/etc/alertmanager/alertmanager.yml"): files[
+            "alertmanager/alertmanager.yml"
+        ],
         **{
             (f"ha-dev-sentinel-{i}", "/etc/redis/sentinel.conf"): files[
                 f"sentinel/sentinel-{i}.conf"

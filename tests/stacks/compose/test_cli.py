@@ -16,8 +16,13 @@ def test_render_a_variant_elsewhere_and_switch_modes(tmp_path: Path) -> None:
     assert main(["dev", "--set", "ha-stack:redisMode=standalone", "--out", str(tmp_path)]) == 0
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
     assert files == [
+        "alertmanager/alertmanager.yml",
         "docker-compose.yml",
+        "grafana/dashboards/ha-stack.json",
+        "grafana/provisioning/dashboards/ha-stack.yml",
+        "grafana/provisioning/datasources/ha-stack.yml",
         "prometheus/alerts.yml",
+        "prometheus/consoles/ha-stack.html",
         "prometheus/prometheus.yml",
         "redis/redis-0.conf",
     ]

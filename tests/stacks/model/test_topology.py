@@ -64,7 +64,7 @@ def test_clashing_host_ports_are_a_config_error() -> None:
         )
 
 
-def test_images_are_the_six_kit_images() -> None:
+def test_images_are_the_kit_images() -> None:
     topology = stack_topology("dev")
     assert dict(topology.images) == {
         name: f"ha-stack/{name}:latest"
@@ -72,6 +72,8 @@ def test_images_are_the_six_kit_images() -> None:
             "redis",
             "postgres",
             "prometheus",
+            "alertmanager",
+            "alert-receiver",
             "redis-exporter",
             "postgres-exporter",
             "app",

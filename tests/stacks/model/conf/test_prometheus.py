@@ -47,7 +47,9 @@ def test_committed_dev_config_passes_promtool_as_is(tmp_path: Path) -> None:
 def test_scrape_targets_follow_the_topology() -> None:
     config = yaml.safe_load(render_prometheus_config(Layout(stack_settings("prod"))))
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert set(jobs) == {"prometheus", "app", "worker", "redis", "sentinel", "postgres"}
+    assert set(jobs) == {
+        "prometheus", "app", "worker", "redis", "sentinel", "postgres", "alertmanager",
+    }  # fmt: skip
 
     def targets(job: str) -> list[str]:
         return [t for sc in jobs[job]["static_configs"] for t in sc["targets"]]
@@ -57,6 +59,9 @@ def test_scrape_targets_follow_the_topology() -> None:
     assert targets("redis") == [f"redis://172.28.20.{10 + i}:6379" for i in range(3)]
     assert targets("sentinel") == [f"redis://172.28.20.{20 + i}:26379" for i in range(3)]
     assert targets("postgres") == ["172.28.20.53:9187"]
+    assert targets("alertmanager") == ["172.28.20.54:9093"]
+    alerting = config["alerting"]["alertmanagers"]
+    assert alerting == [{"static_configs": [{"targets": ["172.28.20.54:9093"]}]}]
     assert jobs["redis"]["relabel_configs"][-1]["replacement"] == "172.28.20.51:9121"
     assert jobs["app"]["authorization"]["credentials_file"] == METRICS_TOKEN_FILE
     assert jobs["worker"]["authorization"]["credentials_file"] == METRICS_TOKEN_FILE

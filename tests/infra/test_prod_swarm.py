@@ -1,0 +1,139 @@
+"""testinfra suite of the prod-swarm stack on the 3-node test cluster (issue 16).
+
+Run by scripts/test-swarm (cluster up, images loaded, stack deployed): or by hand after
+``scripts/swarm up && scripts/swarm load-images --from configs/prod-swarm/docker-stack.yml &&
+scripts/swarm deploy configs/prod-swarm/docker-stack.yml ha-prod-swarm``:
+``pytest tests/infra/test_prod_swarm.py -m infra``. Fails (never skips) when the cluster or the
+stack is not there.
+"""
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.infra.checks import service_blocks
+from tests.infra.deployed import wait_for
+from tests.infra.swarm_cluster import SwarmCluster
+from tests.infra.swarm_stack import SwarmStack
+
+pytestmark = pytest.mark.infra
+
+# Generous: a loaded 2-core host starts ~17 tasks and runs their health checks slowly.
+CONVERGE_TIMEOUT_S = 300
+
+
+@pytest.fixture(scope="module")
+def stack() -> SwarmStack:
+    """The deployed stack, every service's tasks running and healthy (bounded wait)."""
+    deployed = SwarmStack(SwarmCluster())
+    wait_for(
+        "every service of the Swarm stack running and healthy",
+        lambda: None if deployed.converged() else True,
+        timeout=CONVERGE_TIMEOUT_S,
+        interval=2,
+    )
+    return deployed
+
+
+def test_every_service_runs_its_replicas_healthy(stack: SwarmStack) -> None:
+    assert stack.converged() == []
+
+
+def test_the_cluster_has_three_ready_managers_with_their_labels(stack: SwarmStack) -> None:
+    cluster = stack.cluster
+    manager = cluster.manager()
+    listed = cluster.docker(manager, "node", "ls", "--format", "{{.Hostname}} {{.Status}}")
+    assert sorted(listed.split("\n")[:-1]) == sorted(
+        f"{node.hostname} Ready" for node in cluster.nodes.values()
+    )
+    for number, node in cluster.nodes.items():
+        label = cluster.docker(
+            manager, "node", "inspect", "-f",
+            '{{index .Spec.Labels "ha-stack.node"}} {{.Spec.Role}}', node.hostname,
+        ).strip()  # fmt: skip
+        assert label == f"{number} manager"
+
+
+def test_redis_data_nodes_and_sentinels_each_on_their_own_node(stack: SwarmStack) -> None:
+    for role in ("data", "sentinel"):
+        services = stack.of_role(role)
+        assert len(services) == 3, services
+        placed = {s.name: stack.task(s.name).node for s in services}
+        assert len(set(placed.values())) == len(services), f"{role}: {placed}"
+        assert placed == {s.name: s.pinned_node for s in services}, placed
+
+
+def test_app_replicas_are_spread_one_per_node(stack: SwarmStack) -> None:
+    web = stack.one("web")
+    nodes = Counter(task.node for task in stack.tasks(web.name))
+    assert sum(nodes.values()) == web.replicas
+    assert max(nodes.values()) == 1, nodes
+
+
+def test_postgres_runs_on_its_labelled_node(stack: SwarmStack) -> None:
+    postgres = stack.one("postgres")
+    assert postgres.pinned_node is not None, "postgres must be pinned to the node with its volume"
+    assert stack.task(postgres.name).node == postgres.pinned_node
+
+
+def test_redis_master_has_every_replica_online(stack: SwarmStack) -> None:
+    sentinel = stack.task(stack.of_role("sentinel")[0].name)
+    master = stack.master(sentinel)
+    info = stack.replication(stack.task(master))
+    replicas = [v for k, v in info.items() if k.startswith("slave") and k[5:].isdigit()]
+    assert info["role"] == "master"
+    assert len(replicas) == len(stack.of_role("data")) - 1, info
+    assert all("state=online" in r for r in replicas), replicas
+    # Replicas announce their service name: what Sentinel and the app connect to.
+    names = {r.split(",")[0].removeprefix("ip=") for r in replicas}
+    assert names == {s.name for s in stack.of_role("data")} - {master}
+
+
+def test_sentinels_agree_on_the_master_and_have_quorum(stack: SwarmStack) -> None:
+    sentinels = [stack.task(s.name) for s in stack.of_role("sentinel")]
+    assert len({stack.master(task) for task in sentinels}) == 1
+    for task in sentinels:
+        assert stack.redis_cli(task, "SENTINEL", "CKQUORUM", "mymaster").startswith("OK ")
+
+
+def test_every_service_name_resolves_to_its_tasks_only(stack: SwarmStack) -> None:
+    """dnsrr: a name is the addresses of its running tasks, one per single-replica service."""
+    probe = stack.task(stack.of_role("sentinel")[0].name)
+    for service in stack.services.values():
+        addresses = stack.resolve(probe, service.name)
+        assert len(addresses) == len(stack.tasks(service.name)), (service.name, addresses)
+
+
+def test_prometheus_scrapes_every_target(stack: SwarmStack) -> None:
+    def all_up() -> list[dict[str, Any]] | None:
+        series = stack.promql("up")
+        jobs = {s["metric"]["job"] for s in series}
+        web = [s for s in series if s["metric"]["instance"].split(":")[0] != "127.0.0.1"]
+        healthy = series and all(s["value"][1] == "1" for s in series) and len(web) > 0
+        return series if healthy and len(jobs) > 1 else None
+
+    series = wait_for("every Prometheus target up", all_up, timeout=120, interval=3)
+    # Prometheus finds the app's replicas by DNS (tasks.app): one target per running task.
+    web = stack.one("web")
+    app_targets = [s for s in series if any(tag in s["metric"]["job"] for tag in ("app", "web"))]
+    assert len(app_targets) == web.replicas, [s["metric"] for s in app_targets]
+
+
+def test_every_app_replica_reports_its_dependencies_healthy_through_its_host(
+    stack: SwarmStack,
+) -> None:
+    web = stack.one("web")
+    assert web.host_ports, f"{web.name} publishes no host-mode port"
+    sentinel = stack.task(stack.of_role("sentinel")[0].name)
+    master = stack.master(sentinel)
+    for task in stack.tasks(web.name):
+        reply = stack.http_get(task.node, web.host_ports[0], "/api/health/detailed")
+        assert reply.status == 200, reply.body
+        report = reply.json()
+        assert service_blocks(report) == dict.fromkeys(service_blocks(report), "healthy"), (
+            f"node {task.node}: {reply.body}"
+        )
+        redis = report["services"]["redis"]
+        assert redis["mode"] == "sentinel"
+        assert redis["master"].split(":")[0] == master

@@ -19,6 +19,7 @@ OFFSETS: Final = {
     "redis-cluster": 30,
     "redis-cluster-init": 39,
     "postgres": 40,
+    "postgres-backup": 41,
     "prometheus": 50,
     "redis-exporter": 51,
     "sentinel-exporter": 52,

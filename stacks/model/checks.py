@@ -11,6 +11,7 @@ from stacks.model.settings import StackSettings
 __all__ = [
     "MAX_CONNECTIONS",
     "check_app_ports",
+    "check_backup_schedule",
     "check_max_connections",
     "check_subnet_free",
 ]
@@ -48,6 +49,19 @@ def check_max_connections(settings: StackSettings) -> None:
         f"postgresHeadroom {headroom}, above {MAX_CONNECTIONS}",
         str(min(fitting, app.pool_size)),
     )
+
+
+def check_backup_schedule(settings: StackSettings) -> None:
+    """Differential backups build on the last full one: taking them as often as or less often
+    than full backups only costs space, so a schedule that does is a typo."""
+    backup = settings.backup
+    if backup.diff_every_s and backup.diff_every_s >= backup.full_every_s:
+        raise StackConfigError(
+            "ha-stack:postgresBackupDiffEvery",
+            f"differential backups every {backup.diff_every_s} s are not more frequent than full"
+            f" backups (postgresBackupFullEvery: every {backup.full_every_s} s)",
+            "off",
+        )
 
 
 def _free_subnet(taken: list[ipaddress.IPv4Network]) -> str:

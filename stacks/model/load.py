@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from typing import Final, Literal, cast
 
 from stacks.model.app_version import TAG_PATTERN, check_app_version, read_app_version
-from stacks.model.checks import check_app_ports, check_max_connections, check_subnet_free
+from stacks.model.checks import (
+    check_app_ports,
+    check_backup_schedule,
+    check_max_connections,
+    check_subnet_free,
+)
 from stacks.model.config import ConfigReader
 from stacks.model.errors import StackConfigError
 from stacks.model.platform import PLATFORM_KEYS, check_platform, read_platform, read_swarm
@@ -22,6 +27,7 @@ from stacks.model.settings import (
     REDIS_MODES,
     AlertingSettings,
     AppSettings,
+    BackupSettings,
     ImageSettings,
     PostgresSettings,
     PrometheusSettings,
@@ -45,7 +51,9 @@ KNOWN_KEYS: Final = (
     "publishAddress", "publish", "appHostPort", "prometheusHostPort", "postgresHostPort",
     *PLATFORM_KEYS,
     "subnet", "baseImage", "imageTag", "appImageTag", "appImageTags", "buildImages",
-    "protectData", "alertWebhookUrl",
+    "protectData",
+    "postgresBackupFullEvery", "postgresBackupDiffEvery", "postgresBackupRetention",
+    "postgresArchiveTimeout", "alertWebhookUrl",
     "alertGroupWait", "alertGroupInterval", "alertRepeatInterval", *SECRET_CONFIG_KEYS,
 )  # fmt: skip
 _WEBHOOK_EXAMPLE: Final = "https://hooks.example.com/ha-stack"
@@ -173,6 +181,45 @@ def _alerting(read: ConfigReader) -> AlertingSettings:
     )
 
 
+_SECONDS_PER: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _seconds(
+    read: ConfigReader, name: str, default: str, *, minimum: int, maximum: int, off: bool = False
+) -> int:
+    """A duration such as ``90s``, ``15m``, ``6h`` or ``1d`` in seconds (``off``: 0 when allowed);
+    StackConfigError naming the key and the allowed range otherwise."""
+    value = read.string(
+        name, default, pattern=r"(off|[1-9][0-9]*[smhd])" if off else r"[1-9][0-9]*[smhd]",
+        example=default,
+    )  # fmt: skip
+    if value == "off":
+        return 0
+    seconds = int(value[:-1]) * _SECONDS_PER[value[-1]]
+    if not minimum <= seconds <= maximum:
+        raise StackConfigError(
+            read.key(name),
+            f"{value} is {seconds} s, outside {minimum} s..{maximum} s ({maximum // 86400} d)",
+            default,
+        )
+    return seconds
+
+
+def _backup(read: ConfigReader) -> BackupSettings:
+    return BackupSettings(
+        full_every_s=_seconds(
+            read, "postgresBackupFullEvery", "1d", minimum=60, maximum=90 * 86400
+        ),
+        diff_every_s=_seconds(
+            read, "postgresBackupDiffEvery", "1h", minimum=60, maximum=90 * 86400, off=True
+        ),
+        retention_full=read.integer("postgresBackupRetention", 2, minimum=1, maximum=100),
+        archive_timeout_s=_seconds(
+            read, "postgresArchiveTimeout", "60s", minimum=5, maximum=86400
+        ),
+    )
+
+
 def default_subnet(stack: str) -> str:
     """The subnet of a stack that sets none: prod's, or the one every other stack shares."""
     return "172.28.20.0/24" if stack == "prod" else "172.28.10.0/24"
@@ -227,13 +274,15 @@ def load_settings(
             app=read_app_version(raw, tag),
         ),
         protect_data=read.boolean("protectData", False),
-        alerting=_alerting(read),
         platform=read_platform(read),
         swarm=read_swarm(read),
+        backup=_backup(read),
+        alerting=_alerting(read),
     )  # fmt: skip
     check_app_ports(settings)
     check_app_version(settings.images.app, settings.app.web_replicas, settings.app.workers)
     check_max_connections(settings)
+    check_backup_schedule(settings)
     check_subnet_free(settings, other_subnets or {})
     check_platform(settings)
     return settings

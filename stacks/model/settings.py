@@ -16,6 +16,7 @@ __all__ = [
     "REDIS_MODES",
     "AlertingSettings",
     "AppSettings",
+    "BackupSettings",
     "ImageSettings",
     "Platform",
     "PostgresSettings",
@@ -72,6 +73,27 @@ class PostgresSettings:
     database: str = "app"
     # Connections beyond the app pools: the exporter, an admin session, migrations.
     headroom: int = 10
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """PostgreSQL backups with pgBackRest (stacks.model.conf.pgbackrest): base backups on a
+    schedule, WAL archived continuously, the newest ``retention_full`` full backups kept."""
+
+    full_every_s: int = 86_400
+    # 0: no differential backups, only full ones.
+    diff_every_s: int = 3_600
+    retention_full: int = 2
+    # PostgreSQL switches to a new WAL segment (and so archives it) at least this often while
+    # there are writes: the most committed work a lost data volume can take with it.
+    archive_timeout_s: int = 60
+
+    @property
+    def max_age_s(self) -> int:
+        """Age of the newest backup past which the PostgresBackupTooOld alert fires: two of the
+        shortest intervals, so one failed or slow run alone does not page."""
+        shortest = min(self.full_every_s, self.diff_every_s or self.full_every_s)
+        return 2 * shortest
 
 
 @dataclass(frozen=True)
@@ -151,9 +173,10 @@ class StackSettings:
     publish: PublishSettings
     images: ImageSettings
     protect_data: bool = False
-    alerting: AlertingSettings = AlertingSettings()
     platform: Platform = "docker"
     swarm: SwarmSettings = SwarmSettings()
+    backup: BackupSettings = BackupSettings()
+    alerting: AlertingSettings = AlertingSettings()
 
     @property
     def prefix(self) -> str:

@@ -5,6 +5,7 @@ from collections import Counter
 from stacks.model.containers import (
     app_containers,
     monitoring_containers,
+    postgres_backup_container,
     postgres_container,
     redis_containers,
 )
@@ -48,15 +49,14 @@ def build_topology(settings: StackSettings) -> Topology:
     containers = [
         *redis,
         postgres_container(layout),
+        postgres_backup_container(layout),
         *monitoring_containers(layout),
         *app_containers(layout, tuple(c.service for c in redis)),
     ]
     _check_ports(containers)
-    volumes = tuple(
-        VolumeSpec(mount.volume, protect=settings.protect_data)
-        for container in containers
-        for mount in container.volumes
-    )
+    # Once each: PostgreSQL and its backup container share their volumes.
+    names = dict.fromkeys(mount.volume for container in containers for mount in container.volumes)
+    volumes = tuple(VolumeSpec(name, protect=settings.protect_data) for name in names)
     endpoints = stack_outputs(layout, containers)
     if layout.swarm:  # the same containers as Swarm services (placement, Docker secrets)
         containers = swarm_services(layout, containers)

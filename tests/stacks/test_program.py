@@ -33,6 +33,7 @@ DEV_CONTAINERS = {
     "ha-dev-sentinel-1": ("172.28.10.21", "ha-stack/redis:latest"),
     "ha-dev-sentinel-2": ("172.28.10.22", "ha-stack/redis:latest"),
     "ha-dev-postgres": ("172.28.10.40", "ha-stack/postgres:latest"),
+    "ha-dev-postgres-backup": ("172.28.10.41", "ha-stack/postgres:latest"),
     "ha-dev-prometheus": ("172.28.10.50", "ha-stack/prometheus:latest"),
     "ha-dev-redis-exporter": ("172.28.10.51", "ha-stack/redis-exporter:latest"),
     "ha-dev-sentinel-exporter": ("172.28.10.52", "ha-stack/redis-exporter:latest"),
@@ -45,7 +46,7 @@ DEV_CONTAINERS = {
 }
 PROD_SERVICES = {
     "redis-0", "redis-1", "redis-2", "sentinel-0", "sentinel-1", "sentinel-2", "postgres",
-    "prometheus", "redis-exporter", "sentinel-exporter", "postgres-exporter",
+    "postgres-backup", "prometheus", "redis-exporter", "sentinel-exporter", "postgres-exporter",
     "alertmanager", "alert-receiver", "app-0", "app-1", "app-2", "worker-0", "worker-1",
 }  # fmt: skip
 
@@ -76,9 +77,9 @@ def test_dev_network_volumes_images_and_components(program: Program) -> None:
         f"ha-dev-{s}-data"
         for s in (
             *("redis-0", "redis-1", "sentinel-0", "sentinel-1", "sentinel-2"),
-            *("postgres", "prometheus"),
+            *("postgres", "postgres-backup", "prometheus"),
         )
-    }
+    } | {"ha-dev-postgres-socket"}  # shared by PostgreSQL and postgres-backup
     assert not any(v.opts and v.opts.protect for v in volumes.values())
     images = declared.of_type(REMOTE_IMAGE)
     assert {i.inputs["name"] for i in images.values()} == {
@@ -189,14 +190,16 @@ def test_network_is_deleted_before_its_replacement_and_volumes_sit_in_their_comp
 def declared_component(service: str) -> str:
     if service.startswith(("redis", "sentinel")):
         return "RedisGroup"
-    return {"postgres": "Postgres", "prometheus": "Monitoring"}[service]
+    if service.startswith("postgres"):  # its data, its socket, its backup repository
+        return "Postgres"
+    return {"prometheus": "Monitoring"}[service]
 
 
 def test_prod_stack_shape_protection_and_publication(program: Program) -> None:
     declared = program("prod")
     assert set(declared.containers) == {f"ha-prod-{s}" for s in PROD_SERVICES}
     volumes = declared.of_type(VOLUME)
-    assert len(volumes) == 8
+    assert len(volumes) == 10
     assert all(v.opts is not None and v.opts.protect for v in volumes.values())
     published = {
         name: c.inputs["ports"] for name, c in declared.containers.items() if c.inputs.get("ports")
@@ -300,7 +303,7 @@ def test_unset_secrets_are_generated_and_stay_secret(program: Program) -> None:
         ("REDIS_PASSWORD", "REDIS_SENTINEL_PASSWORD", "POSTGRES_PASSWORD", "METRICS_TOKEN"), True
     )
     assert all(declared.env_secret.values())
-    assert len(declared.env_secret) == 15
+    assert len(declared.env_secret) == 16
     assert all(c.is_secret("envs") for c in declared.containers.values())
 
 

@@ -72,6 +72,24 @@ def _redis_rules(settings: StackSettings) -> list[dict[str, Any]]:
     return rules
 
 
+def _backup_rules(settings: StackSettings) -> list[dict[str, Any]]:
+    """The newest PostgreSQL base backup is too old, or the backup container cannot be scraped
+    (images/postgres/postgres_backup.py exports the metrics)."""
+    max_age = settings.backup.max_age_s
+    return [
+        _rule(
+            "PostgresBackupTooOld",
+            f'time() - postgres_backup_last_success_timestamp_seconds{{job="postgres-backup"}}'
+            f" > {max_age} or absent(postgres_backup_last_success_timestamp_seconds"
+            f'{{job="postgres-backup"}})',
+            "10m",
+            "critical",
+            f"No PostgreSQL base backup completed in the last {max_age} s"
+            " (scripts/backup takes one now)",
+        ),
+    ]
+
+
 def _postgres_rules() -> list[dict[str, Any]]:
     return [
         _rule(
@@ -124,7 +142,7 @@ def _app_rules() -> list[dict[str, Any]]:
 def render_alert_rules(settings: StackSettings) -> str:
     groups = [
         {"name": "redis", "rules": _redis_rules(settings)},
-        {"name": "postgres", "rules": _postgres_rules()},
+        {"name": "postgres", "rules": _postgres_rules() + _backup_rules(settings)},
         {"name": "app", "rules": _app_rules()},
     ]
     return HEADER + yaml.safe_dump({"groups": groups}, sort_keys=False, width=100)

@@ -12,6 +12,7 @@ import yaml
 
 from stacks.model.conf import HEADER
 from stacks.model.conf.alertmanager import ALERTMANAGER_PORT
+from stacks.model.conf.pgbackrest import METRICS_PORT as BACKUP_METRICS_PORT
 from stacks.model.layout import Layout, Placement
 
 __all__ = ["METRICS_TOKEN_FILE", "render_prometheus_config"]
@@ -91,6 +92,13 @@ def render_prometheus_config(
         {
             "job_name": "postgres",
             "static_configs": _static([("postgres", f"{postgres_exporter.ip}:9187")]),
+        },
+        # Base backups (postgres-backup serve): last success, size, duration, runs.
+        {
+            "job_name": "postgres-backup",
+            "static_configs": _static(
+                [("postgres-backup", f"{layout.one('postgres-backup').ip}:{BACKUP_METRICS_PORT}")]
+            ),
         },
         {"job_name": "alertmanager", "static_configs": _static([("alertmanager", alertmanager)])},
     ]

@@ -74,7 +74,7 @@ def test_prod_app_runs_in_production_with_bigger_pools(program: Program) -> None
     assert env["DATABASE_CONNECTION_LIMIT"] == "10"
     assert env["REDIS_SENTINEL_HOSTS"] == "172.28.20.20:26379,172.28.20.21:26379,172.28.20.22:26379"
     # (3 web + 2 workers) x 10 + 10 headroom
-    assert program("prod").containers["ha-prod-postgres"].inputs["command"] == [
+    assert program("prod").containers["ha-prod-postgres"].inputs["command"][:3] == [
         "postgres-entrypoint", "-c", "max_connections=60"
     ]  # fmt: skip
 
@@ -152,6 +152,11 @@ def test_uploads_are_exactly_the_rendered_config_files(program: Program) -> None
         },
         ("ha-dev-alertmanager", "/etc/alertmanager/alertmanager.yml"): files[
             "alertmanager/alertmanager.yml"
+        ],
+        # PostgreSQL (archive-push) and its backup container share one pgbackrest.conf.
+        ("ha-dev-postgres", "/etc/pgbackrest/pgbackrest.conf"): files["pgbackrest/pgbackrest.conf"],
+        ("ha-dev-postgres-backup", "/etc/pgbackrest/pgbackrest.conf"): files[
+            "pgbackrest/pgbackrest.conf"
         ],
         **{
             (f"ha-dev-sentinel-{i}", "/etc/redis/sentinel.conf"): files[

@@ -21,6 +21,7 @@ def test_render_a_variant_elsewhere_and_switch_modes(tmp_path: Path) -> None:
         "grafana/dashboards/ha-stack.json",
         "grafana/provisioning/dashboards/ha-stack.yml",
         "grafana/provisioning/datasources/ha-stack.yml",
+        "pgbackrest/pgbackrest.conf",
         "prometheus/alerts.yml",
         "prometheus/consoles/ha-stack.html",
         "prometheus/prometheus.yml",

@@ -99,7 +99,7 @@ def test_config_digest_label_follows_the_config_files() -> None:
     dev = stack_topology("dev")
     sentinel = dev.container("sentinel-0")
     assert set(sentinel.labels) == {CONFIG_DIGEST_LABEL}
-    assert dev.container("postgres").labels == {}  # no config file, no label
+    assert dev.container("postgres-exporter").labels == {}  # no config file, no label
     again = stack_topology("dev").container("sentinel-0")
     assert again.labels == sentinel.labels
     changed = stack_topology("dev", {"ha-stack:sentinelDownAfterMs": 3000}).container("sentinel-0")

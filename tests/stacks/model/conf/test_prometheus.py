@@ -49,6 +49,7 @@ def test_scrape_targets_follow_the_topology() -> None:
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert set(jobs) == {
         "prometheus", "app", "worker", "redis", "sentinel", "postgres", "alertmanager",
+        "postgres-backup",
     }  # fmt: skip
 
     def targets(job: str) -> list[str]:
@@ -59,6 +60,7 @@ def test_scrape_targets_follow_the_topology() -> None:
     assert targets("redis") == [f"redis://172.28.20.{10 + i}:6379" for i in range(3)]
     assert targets("sentinel") == [f"redis://172.28.20.{20 + i}:26379" for i in range(3)]
     assert targets("postgres") == ["172.28.20.53:9187"]
+    assert targets("postgres-backup") == ["172.28.20.41:9188"]
     assert targets("alertmanager") == ["172.28.20.54:9093"]
     alerting = config["alerting"]["alertmanagers"]
     assert alerting == [{"static_configs": [{"targets": ["172.28.20.54:9093"]}]}]
@@ -79,7 +81,7 @@ def test_alert_rules_cover_the_issue_list() -> None:
 
     common = {
         "RedisMasterDown", "RedisMasterChanged", "RedisReplicaLag", "PostgresDown",
-        "PostgresConnectionsNearMax", "AppDown", "AppHighErrorRate", "AppHighLatency",
+        "PostgresConnectionsNearMax", "PostgresBackupTooOld", "AppDown", "AppHighErrorRate", "AppHighLatency",
     }  # fmt: skip
     assert names("sentinel") == common | {"RedisSentinelNoQuorum"}
     assert names("cluster") == common | {"RedisClusterDown"}

@@ -10,6 +10,7 @@ under the stack's launcher (``bash /etc/ha-stack/secret-env ...``), which export
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import urllib.error
@@ -25,10 +26,12 @@ import yaml
 from tests.infra.deployed import REPO_ROOT, HttpReply
 from tests.infra.swarm_cluster import SwarmCluster
 
-__all__ = ["STACK_FILE", "STACK_NAME", "Service", "SwarmStack", "Task"]
+__all__ = ["CONFIG_DIR", "LAUNCHER", "STACK_FILE", "STACK_NAME", "Service", "SwarmStack", "Task"]
 
 STACK_NAME = "ha-prod-swarm"
-STACK_FILE = REPO_ROOT / "configs" / "prod-swarm" / "docker-stack.yml"
+CONFIG_DIR = REPO_ROOT / "configs" / "prod-swarm"
+# SWARM_STACK_FILE: the file that was deployed, when not the committed one (a variant under test).
+STACK_FILE = Path(os.environ.get("SWARM_STACK_FILE", CONFIG_DIR / "docker-stack.yml"))
 LAUNCHER = ("bash", "/etc/ha-stack/secret-env")
 _NODE_LABEL = re.compile(r"node\.labels\.ha-stack\.node\s*==\s*(\d+)")
 
@@ -111,6 +114,15 @@ class SwarmStack:
     def services(self) -> dict[str, Service]:
         raw = yaml.safe_load(self.stack_file.read_text())
         return {name: _service(name, spec) for name, spec in raw["services"].items()}
+
+    def config_file(self, service: str, target: str) -> Path:
+        """The file the stack file deploys as Docker config ``target`` of ``service``."""
+        raw = yaml.safe_load(self.stack_file.read_text())
+        for config in raw["services"][service].get("configs") or []:
+            if config.get("target") == target:
+                path = Path(raw["configs"][config["source"]]["file"])
+                return path if path.is_absolute() else self.stack_file.parent / path
+        raise AssertionError(f"{service} gets no config at {target}")
 
     def of_role(self, role: str) -> list[Service]:
         """Services of a role (``data``, ``sentinel``, ``web``, ``postgres``, ...), by name."""

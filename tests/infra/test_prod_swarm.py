@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.infra.checks import service_blocks
 from tests.infra.deployed import wait_for
@@ -105,19 +106,37 @@ def test_every_service_name_resolves_to_its_tasks_only(stack: SwarmStack) -> Non
         assert len(addresses) == len(stack.tasks(service.name)), (service.name, addresses)
 
 
+def _expected_targets(stack: SwarmStack) -> int:
+    """Targets the rendered prometheus.yml gives: its static ones plus, for a job that finds a
+    service's tasks by DNS (``tasks.<service>``), that service's replicas."""
+    prometheus = stack.one("prometheus").name
+    config = yaml.safe_load(
+        (stack.config_file(prometheus, "/etc/prometheus/prometheus.yml")).read_text()
+    )
+    expected = 0
+    for job in config["scrape_configs"]:
+        expected += sum(len(group["targets"]) for group in job.get("static_configs", []))
+        for group in job.get("dns_sd_configs", []):
+            for name in group["names"]:
+                expected += stack.services[name.removeprefix("tasks.")].replicas
+    return expected
+
+
 def test_prometheus_scrapes_every_target(stack: SwarmStack) -> None:
+    expected = _expected_targets(stack)
+
     def all_up() -> list[dict[str, Any]] | None:
         series = stack.promql("up")
-        jobs = {s["metric"]["job"] for s in series}
-        web = [s for s in series if s["metric"]["instance"].split(":")[0] != "127.0.0.1"]
-        healthy = series and all(s["value"][1] == "1" for s in series) and len(web) > 0
-        return series if healthy and len(jobs) > 1 else None
+        healthy = len(series) == expected and all(s["value"][1] == "1" for s in series)
+        return series if healthy else None
 
-    series = wait_for("every Prometheus target up", all_up, timeout=120, interval=3)
-    # Prometheus finds the app's replicas by DNS (tasks.app): one target per running task.
-    web = stack.one("web")
-    app_targets = [s for s in series if any(tag in s["metric"]["job"] for tag in ("app", "web"))]
-    assert len(app_targets) == web.replicas, [s["metric"] for s in app_targets]
+    try:
+        wait_for(f"{expected} Prometheus targets up", all_up, timeout=120, interval=3)
+    except AssertionError as error:
+        seen = [
+            (s["metric"]["job"], s["metric"]["instance"], s["value"][1]) for s in stack.promql("up")
+        ]
+        raise AssertionError(f"{error}: {seen}") from None
 
 
 def test_every_app_replica_reports_its_dependencies_healthy_through_its_host(

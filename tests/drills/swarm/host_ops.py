@@ -30,6 +30,7 @@ __all__ = [
     "current_master",
     "missing_keys",
     "replication_converged",
+    "sentinel_tasks",
     "wait_new_master",
     "wait_stack_converged",
 ]
@@ -81,24 +82,30 @@ def missing_keys(stack: SwarmStack, task: Task, keys: Iterable[str]) -> set[str]
     return set(result.stdout.split())
 
 
-def current_master(stack: SwarmStack, nodes: Iterable[int]) -> str | None:
-    """The master every answering Sentinel on ``nodes`` names, or None while they differ or
-    none answers."""
+def sentinel_tasks(stack: SwarmStack, nodes: Iterable[int]) -> list[Task]:
+    """The running Sentinel tasks on ``nodes``."""
+    return [t for s in stack.of_role("sentinel") for t in stack.tasks(s.name, list(nodes))]
+
+
+def current_master(stack: SwarmStack, sentinels: Sequence[Task]) -> str | None:
+    """The master every answering Sentinel of ``sentinels`` names, or None while they differ
+    or none answers."""
     named = set()
-    for service in stack.of_role("sentinel"):
-        for task in stack.tasks(service.name, nodes):
-            try:
-                named.add(stack.master(task))
-            except (AssertionError, IndexError, subprocess.TimeoutExpired):
-                continue
+    for task in sentinels:
+        try:
+            named.add(stack.master(task))
+        except (AssertionError, IndexError, subprocess.TimeoutExpired):
+            continue
     return named.pop() if len(named) == 1 else None
 
 
 def wait_new_master(stack: SwarmStack, old: str, nodes: Sequence[int], timeout: float) -> str:
     """Wait until the Sentinels on ``nodes`` agree on a master other than ``old``; its name."""
+    sentinels = sentinel_tasks(stack, nodes)
+    assert sentinels, f"no Sentinel runs on nodes {list(nodes)}"
 
     def moved() -> str | None:
-        master = current_master(stack, nodes)
+        master = current_master(stack, sentinels)
         return master if master not in (None, old) else None
 
     return wait_for(f"Sentinels on nodes {list(nodes)} promoting a node other than {old}",
@@ -108,7 +115,7 @@ def wait_new_master(stack: SwarmStack, old: str, nodes: Sequence[int], timeout: 
 def replication_converged(stack: SwarmStack) -> str | None:
     """None when the Sentinels agree on a master that has every other data node as an online
     replica; otherwise what is still missing."""
-    master = current_master(stack, stack.cluster.nodes)
+    master = current_master(stack, sentinel_tasks(stack, stack.cluster.nodes))
     if master is None:
         return "Sentinels do not agree on a master"
     try:

@@ -10,8 +10,6 @@ import json
 import time
 from typing import Any
 
-import pytest
-
 from stacks.model.conf.alertmanager import ALERTMANAGER_PORT, RECEIVER_PORT
 from stacks.model.conf.dashboard import dashboard_queries, dashboard_rows
 from stacks.model.conf.dashboard_console import CONSOLE_FILE
@@ -64,17 +62,12 @@ def notified(
 class MonitoringChecks:
     """The dashboard, Alertmanager and the alert-receiver of the stack the subclass names."""
 
-    @pytest.fixture(scope="class")
-    def traffic(self, deployed: DeployedStack) -> None:
-        """Requests on every web replica, so the request-rate and latency panels have series."""
+    def test_every_dashboard_panel_query_returns_series(self, deployed: DeployedStack) -> None:
+        # Requests on every web replica, so the request-rate and latency panels have series.
         for _ in range(5):
             for service in deployed.services("app", command="web"):
                 deployed.app_get(service, "/api/imports")
                 deployed.app_get(service, "/api/health/ready")
-
-    def test_every_dashboard_panel_query_returns_series(
-        self, deployed: DeployedStack, traffic: None
-    ) -> None:
         queries = dashboard_queries(dashboard_rows(deployed.settings))
         pending = {query.expr: title for title, query in queries}
 

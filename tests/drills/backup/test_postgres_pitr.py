@@ -16,8 +16,8 @@ import time
 import pytest
 
 from tests.drills.app_client import AppClient, sales_csv
-from tests.drills.backup.conftest import run_script
-from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database, wait_converged
+from tests.drills.backup.conftest import run_script, wait_ready
+from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database
 from tests.infra.deployed import DeployedStack, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
@@ -124,4 +124,4 @@ def test_point_in_time_restore_after_losing_the_data_volume(
         interval=2,
     )
     assert float(scraped[0]["value"][1]) >= time.time() - 3600
-    wait_converged(prod, timeout=300)
+    wait_ready(prod)

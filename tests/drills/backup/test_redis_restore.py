@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests.drills.app_client import AppClient, sales_csv
-from tests.drills.backup.conftest import run_script
-from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database, wait_converged
+from tests.drills.backup.conftest import run_script, wait_ready
+from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database
 from tests.infra.deployed import DeployedStack, wait_for
 
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
@@ -101,4 +101,4 @@ def test_queues_restored_key_by_key_from_a_replica_rdb(
     wait_for(f"{JOBS} restored jobs completed", completed, timeout=IMPORT_COMPLETION_TIMEOUT)
     rows = imports_in_database(prod, ids)
     assert all(rows[i].sales == 10 for i in ids), rows
-    wait_converged(prod, timeout=300)
+    wait_ready(prod)

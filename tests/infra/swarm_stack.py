@@ -124,6 +124,13 @@ class SwarmStack:
                 return path if path.is_absolute() else self.stack_file.parent / path
         raise AssertionError(f"{service} gets no config at {target}")
 
+    def secret(self, name: str) -> str:
+        """The value the stack file deploys as Docker secret ``name`` (its ``file``)."""
+        raw = yaml.safe_load(self.stack_file.read_text())
+        path = Path(raw["secrets"][name]["file"])
+        path = path if path.is_absolute() else self.stack_file.parent / path
+        return path.read_text().strip()
+
     def of_role(self, role: str) -> list[Service]:
         """Services of a role (``data``, ``sentinel``, ``web``, ``postgres``, ...), by name."""
         return sorted((s for s in self.services.values() if s.role == role), key=lambda s: s.name)
@@ -245,12 +252,17 @@ class SwarmStack:
         return sorted({line.split()[0] for line in result.stdout.splitlines() if line.strip()})
 
     # -- from the host ------------------------------------------------------------------------
-    def http_get(self, node: int, port: int, path: str, timeout: float = 10) -> HttpReply:
-        """GET ``path`` from the host on node ``node``'s published ``port``; OSError when
-        nothing answers."""
+    def http_get(
+        self, node: int, port: int, path: str, *, token: str | None = None, timeout: float = 10
+    ) -> HttpReply:
+        """GET ``path`` from the host on node ``node``'s published ``port`` (``token`` as bearer
+        token); OSError when nothing answers."""
         url = f"http://{self.cluster.nodes[node].address}:{port}{path}"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as reply:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers=headers), timeout=timeout
+            ) as reply:
                 return HttpReply(reply.status, reply.read().decode())
         except urllib.error.HTTPError as error:
             return HttpReply(error.code, error.read().decode())

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.infra.checks import service_blocks
-from tests.infra.deployed import wait_for
+from tests.infra.deployed import HttpReply, wait_for
 from tests.infra.swarm_cluster import SwarmCluster
 from tests.infra.swarm_stack import SwarmStack
 
@@ -139,6 +139,17 @@ def test_prometheus_scrapes_every_target(stack: SwarmStack) -> None:
         raise AssertionError(f"{error}: {seen}") from None
 
 
+def _healthy_report(reply: HttpReply) -> dict[str, Any] | None:
+    """The detailed report when it says every dependency is healthy, else None. A loaded host
+    may mark the system block (cpu) degraded: that is not the stack."""
+    report: dict[str, Any] = reply.json()
+    if reply.status != 200 or "services" not in report:
+        return None
+    if set(service_blocks(report).values()) != {"healthy"}:
+        return None
+    return report if report["status"] in ("healthy", "degraded") else None
+
+
 def test_every_app_replica_reports_its_dependencies_healthy_through_its_host(
     stack: SwarmStack,
 ) -> None:
@@ -146,13 +157,21 @@ def test_every_app_replica_reports_its_dependencies_healthy_through_its_host(
     assert web.host_ports, f"{web.name} publishes no host-mode port"
     sentinel = stack.task(stack.of_role("sentinel")[0].name)
     master = stack.master(sentinel)
+    token = stack.secret("METRICS_TOKEN")  # the detailed report's sections need it in prod
     for task in stack.tasks(web.name):
-        reply = stack.http_get(task.node, web.host_ports[0], "/api/health/detailed")
-        assert reply.status == 200, reply.body
-        report = reply.json()
-        assert service_blocks(report) == dict.fromkeys(service_blocks(report), "healthy"), (
-            f"node {task.node}: {reply.body}"
-        )
+        replies: list[HttpReply] = []
+
+        def ask(node: int = task.node, seen: list[HttpReply] = replies) -> dict[str, Any] | None:
+            # Checks time out on a host loaded by other stacks: ask again, bounded.
+            seen.append(
+                stack.http_get(node, web.host_ports[0], "/api/health/detailed", token=token)
+            )
+            return _healthy_report(seen[-1])
+
+        try:
+            report = wait_for(f"node {task.node}: app healthy", ask, timeout=90, interval=2)
+        except AssertionError as error:
+            raise AssertionError(f"{error}: {replies[-1].body}") from None
         redis = report["services"]["redis"]
         assert redis["mode"] == "sentinel"
         assert redis["master"].split(":")[0] == master

@@ -41,8 +41,8 @@ class Replicas(Protocol):
     def deploy(self, service: str, tag: str) -> None:
         """Replace ``service``'s container with one running ``tag``; DeployError on failure."""
 
-    def wait_ready(self, service: str) -> bool:
-        """Whether ``service`` became ready within the deployer's bound."""
+    def wait_ready(self, service: str, timeout: float) -> bool:
+        """Whether ``service`` became ready within ``timeout`` seconds."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,15 @@ def roll_out(
     steps: Sequence[Step],
     replicas: Replicas,
     *,
+    timeout: float,
+    restore_timeout: float,
     record: Callable[[str, str], None] = lambda service, tag: None,
     notify: Callable[[Event], None] = lambda event: None,
     clock: Callable[[], float] = time.time,
 ) -> RolloutResult:
     """Take the steps in order; stop at the first service that fails to deploy or to become
-    ready, put it back on its old tag and wait for it again.
+    ready within ``timeout`` seconds, put it back on its old tag and wait for it again, up to
+    ``restore_timeout`` (the old version is known to start: a busy host gets more time).
 
     ``record(service, tag)`` is called whenever a service changes tag (before and after the
     change is known to have worked), so a durable record follows the deployment even when the
@@ -107,19 +110,19 @@ def roll_out(
         result.events.append(happened)
         notify(happened)
 
-    def deployed_and_ready(service: str, tag: str) -> tuple[bool, str]:
+    def deployed_and_ready(service: str, tag: str, bound: float) -> tuple[bool, str]:
         try:
             replicas.deploy(service, tag)
         except DeployError as error:
             return False, str(error)
-        if replicas.wait_ready(service):
+        if replicas.wait_ready(service, bound):
             return True, ""
-        return False, "not ready in time"
+        return False, f"not ready within {bound:.0f} s"
 
     for step in steps:
         event(step.service, "replacing", f"{step.old} -> {step.new}")
         record(step.service, step.new)
-        ok, why = deployed_and_ready(step.service, step.new)
+        ok, why = deployed_and_ready(step.service, step.new, timeout)
         if ok:
             event(step.service, "ready", step.new)
             result.replaced.append(step.service)
@@ -128,7 +131,7 @@ def roll_out(
         result.failed = step.service
         event(step.service, "restoring", step.old)
         record(step.service, step.old)
-        result.restored, why = deployed_and_ready(step.service, step.old)
+        result.restored, why = deployed_and_ready(step.service, step.old, restore_timeout)
         event(step.service, "restored" if result.restored else "not-restored", why or step.old)
         break
     return result

@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--timeout", type=float, default=120, help="seconds each replica has to become ready"
     )
+    parser.add_argument(
+        "--restore-timeout", type=float, default=300,
+        help="seconds a replica put back on its old version has to become ready again",
+    )  # fmt: skip
     parser.add_argument("--events", type=Path, help="append each event as a JSON line here")
     return parser
 
@@ -156,12 +160,12 @@ def main(argv: list[str] | None = None, root: Path = REPO_ROOT) -> int:
     replicas: ComposeReplicas | PulumiReplicas
     if args.deployer == "compose":
         replicas = ComposeReplicas(
-            app.containers, app.roles, args.timeout, stack=args.stack,
-            compose_file=compose_file, override_file=override, write_override=write_override,
+            app.containers, app.roles, stack=args.stack, compose_file=compose_file,
+            override_file=override, write_override=write_override,
         )  # fmt: skip
     else:
         replicas = PulumiReplicas(
-            app.containers, app.roles, args.timeout, stack=args.stack, root=root,
+            app.containers, app.roles, stack=args.stack, root=root,
             pinned=lambda: pinned_tags(current[0]),
         )  # fmt: skip
     steps = plan_rollout(app.services, lambda s: record.running[s], target)
@@ -171,8 +175,9 @@ def main(argv: list[str] | None = None, root: Path = REPO_ROOT) -> int:
     )
     started = time.monotonic()
     result = roll_out(
-        steps, replicas, record=remember, notify=_Journal(args.stack, args.events, sys.stdout)
-    )
+        steps, replicas, timeout=args.timeout, restore_timeout=args.restore_timeout,
+        record=remember, notify=_Journal(args.stack, args.events, sys.stdout),
+    )  # fmt: skip
     final: RolloutRecord = after_rollout(before, current[0], result.completed)
     save_record(path, final)
     status, summary = _summary(result, target, time.monotonic() - started)

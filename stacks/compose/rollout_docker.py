@@ -84,16 +84,15 @@ class _Readiness:
 
     containers: Mapping[str, str]  # service -> container name
     roles: Mapping[str, str]  # service -> web | worker
-    timeout_s: float
     interval_s: float = 1.0
     consecutive: int = 2
     probe: Callable[[str, str], bool] = container_ready
 
-    def wait_ready(self, service: str) -> bool:
+    def wait_ready(self, service: str, timeout: float) -> bool:
         container, path = self.containers[service], READINESS_PATHS[self.roles[service]]
         return wait_until(
             lambda: self.probe(container, path),
-            timeout=self.timeout_s,
+            timeout=timeout,
             interval=self.interval_s,
             consecutive=self.consecutive,
         )

@@ -1,10 +1,19 @@
 """The rollout's decisions (stacks.compose.rollout) against fake replicas: order, stop, restore."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from stacks.compose.rollout import DeployError, Event, Step, plan_rollout, roll_out, wait_until
+from stacks.compose.rollout import (
+    DeployError,
+    Event,
+    RolloutResult,
+    Step,
+    plan_rollout,
+    roll_out,
+    wait_until,
+)
 
 
 class FakeReplicas:
@@ -23,14 +32,19 @@ class FakeReplicas:
             raise DeployError(f"{service}: the engine said no")
         self.tags[service] = tag
 
-    def wait_ready(self, service: str) -> bool:
-        self.calls.append(("wait", service))
+    def wait_ready(self, service: str, timeout: float) -> bool:
+        self.calls.append(("wait", f"{service}/{timeout:.0f}"))
         return self.tags[service] != "broken" and not (
             self.unready_old and self.tags[service] == "v1"
         )
 
 
 SERVICES = ["app-0", "app-1", "app-2", "worker-0"]
+TIMEOUT, RESTORE_TIMEOUT = 60.0, 300.0
+
+
+def roll_out_(steps: list[Step], replicas: FakeReplicas, **kwargs: Any) -> RolloutResult:
+    return roll_out(steps, replicas, timeout=TIMEOUT, restore_timeout=RESTORE_TIMEOUT, **kwargs)
 
 
 def _steps(replicas: FakeReplicas, target: str) -> list[Step]:
@@ -52,11 +66,15 @@ def test_plan_takes_services_in_order_and_skips_those_on_the_target() -> None:
 def test_a_good_version_replaces_every_replica_one_at_a_time_each_waiting_for_readiness() -> None:
     replicas = FakeReplicas(dict.fromkeys(SERVICES, "v1"))
     recorded: list[tuple[str, str]] = []
-    result = roll_out(_steps(replicas, "v2"), replicas, record=lambda s, t: recorded.append((s, t)))
+    result = roll_out_(
+        _steps(replicas, "v2"), replicas, record=lambda s, t: recorded.append((s, t))
+    )
     assert result.completed
     assert result.replaced == SERVICES
     # Strictly alternating: never a second deploy before the previous replica was ready.
-    assert replicas.calls == [c for s in SERVICES for c in (("deploy", f"{s}:v2"), ("wait", s))]
+    assert replicas.calls == [
+        c for s in SERVICES for c in (("deploy", f"{s}:v2"), ("wait", f"{s}/60"))
+    ]
     assert recorded == [(s, "v2") for s in SERVICES]
     assert [e.kind for e in result.events] == ["replacing", "ready"] * len(SERVICES)
 
@@ -64,7 +82,7 @@ def test_a_good_version_replaces_every_replica_one_at_a_time_each_waiting_for_re
 def test_a_replica_that_is_not_ready_stops_the_rollout_and_goes_back() -> None:
     replicas = FakeReplicas(dict.fromkeys(SERVICES, "v1"))
     recorded: list[tuple[str, str]] = []
-    result = roll_out(
+    result = roll_out_(
         _steps(replicas, "broken"), replicas, record=lambda s, t: recorded.append((s, t))
     )
     assert not result.completed
@@ -72,7 +90,8 @@ def test_a_replica_that_is_not_ready_stops_the_rollout_and_goes_back() -> None:
     # The untouched replicas never changed; app-0 is back on v1.
     assert replicas.tags == dict.fromkeys(SERVICES, "v1")
     assert replicas.calls == [
-        ("deploy", "app-0:broken"), ("wait", "app-0"), ("deploy", "app-0:v1"), ("wait", "app-0"),
+        ("deploy", "app-0:broken"), ("wait", "app-0/60"),
+        ("deploy", "app-0:v1"), ("wait", "app-0/300"),  # the old version gets the restore bound
     ]  # fmt: skip
     assert recorded == [("app-0", "broken"), ("app-0", "v1")]
     kinds = [e.kind for e in result.events]
@@ -82,18 +101,18 @@ def test_a_replica_that_is_not_ready_stops_the_rollout_and_goes_back() -> None:
 def test_the_stop_comes_at_the_first_bad_replica_after_good_ones() -> None:
     replicas = FakeReplicas({"app-0": "v2", "app-1": "v1", "app-2": "v1", "worker-0": "v1"})
 
-    def broken_on_app_2(service: str) -> bool:
+    def broken_on_app_2(service: str, timeout: float) -> bool:
         return service != "app-2"
 
     replicas.wait_ready = broken_on_app_2  # type: ignore[method-assign]
-    result = roll_out(_steps(replicas, "v2"), replicas)
+    result = roll_out_(_steps(replicas, "v2"), replicas)
     assert (result.replaced, result.failed, result.restored) == (["app-1"], "app-2", False)
     assert replicas.tags == {"app-0": "v2", "app-1": "v2", "app-2": "v1", "worker-0": "v1"}
 
 
 def test_a_failed_deploy_counts_as_not_ready_and_its_message_is_kept() -> None:
     replicas = FakeReplicas(dict.fromkeys(SERVICES, "v1"), failing_deploys=1)
-    result = roll_out(_steps(replicas, "v2"), replicas)
+    result = roll_out_(_steps(replicas, "v2"), replicas)
     assert (result.failed, result.restored) == ("app-0", True)
     not_ready = next(e for e in result.events if e.kind == "not-ready")
     assert "the engine said no" in not_ready.detail
@@ -102,7 +121,7 @@ def test_a_failed_deploy_counts_as_not_ready_and_its_message_is_kept() -> None:
 def test_a_replica_that_is_not_ready_on_its_old_version_either_is_reported() -> None:
     replicas = FakeReplicas(dict.fromkeys(SERVICES, "v1"))
     replicas.unready_old = True
-    result = roll_out(_steps(replicas, "broken"), replicas)
+    result = roll_out_(_steps(replicas, "broken"), replicas)
     assert (result.failed, result.restored) == ("app-0", False)
     assert result.events[-1].kind == "not-restored"
 
@@ -111,7 +130,7 @@ def test_events_carry_the_clock_and_reach_the_listener() -> None:
     replicas = FakeReplicas(dict.fromkeys(SERVICES, "v1"))
     ticks: Iterator[float] = iter(range(100))
     heard: list[Event] = []
-    result = roll_out(
+    result = roll_out_(
         _steps(replicas, "v2")[:1], replicas, notify=heard.append, clock=lambda: float(next(ticks))
     )
     assert heard == result.events

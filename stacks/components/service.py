@@ -19,7 +19,7 @@ __all__ = ["STACK_NAMESPACE_LABEL", "declare_service"]
 
 STACK_NAMESPACE_LABEL: Final = "com.docker.stack.namespace"
 # How long `pulumi up` waits for a service's tasks to run before it fails the update.
-_CONVERGE_TIMEOUT: Final = "5m"
+_CONVERGE_TIMEOUT: Final = "10m"
 
 
 def _placement(deploy: SwarmDeploy) -> docker.ServiceTaskSpecPlacementArgs:

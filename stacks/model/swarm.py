@@ -11,6 +11,7 @@ by name; this module adds what a Swarm needs on top, once, so the stack file
 - secrets as Docker secrets: the images read secrets from the environment, so each service runs
   its command through a rendered launcher (a Docker config) that exports its secret variables
   from ``/run/secrets/<NAME>`` and then ``exec``\\ s the command; its health check too;
+- health checks with generous timeouts (Swarm replaces a task whose check fails);
 - names of the Docker secrets and configs (a config's name carries a digest of its content:
   Docker configs cannot change, a changed file is a new config).
 """
@@ -25,7 +26,7 @@ from typing import Final
 
 from stacks.model.conf import HEADER
 from stacks.model.layout import Layout
-from stacks.model.spec import ConfigFile, ContainerSpec, SwarmDeploy
+from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, SwarmDeploy
 
 __all__ = [
     "LAUNCHER",
@@ -125,7 +126,23 @@ def _placements(layout: Layout, containers: Sequence[ContainerSpec]) -> dict[str
     return deploy
 
 
+def _patient(check: Healthcheck | None) -> Healthcheck | None:
+    """A health check a loaded Swarm node can pass: Swarm kills a task whose check fails (one
+    engine only marks the container unhealthy), and on a busy node ``docker exec`` alone can
+    take seconds, so the timeouts are generous and the start period covers a slow start."""
+    if check is None:
+        return None
+    return replace(
+        check,
+        interval_s=max(check.interval_s, 10),
+        timeout_s=max(check.timeout_s, 10),
+        retries=max(check.retries, 6),
+        start_period_s=max(check.start_period_s, 60),
+    )
+
+
 def _launched(spec: ContainerSpec, deploy: SwarmDeploy) -> ContainerSpec:
+    spec = replace(spec, healthcheck=_patient(spec.healthcheck))
     if not spec.secret_env:
         return replace(spec, deploy=deploy)
     secrets = sorted(

@@ -5,6 +5,7 @@ content), Docker secrets, health check, replicas, placement, endpoint mode and r
 as ``docker stack config`` itself resolves the committed file."""
 
 import base64
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,6 +51,24 @@ def stack_config(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return config
 
 
+def _seconds(duration: str) -> float:
+    """``1m0s``, ``60s``, ``1.5s`` -> seconds (docker stack config writes Go durations)."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 0.001}
+    return sum(
+        float(number) * units[unit] for number, unit in re.findall(r"([\d.]+)(ms|h|m|s)", duration)
+    )
+
+
+def _check(test: list[str], interval: str, timeout: str, retries: int, start: str) -> Any:
+    return {
+        "test": test,
+        "interval": _seconds(interval),
+        "timeout": _seconds(timeout),
+        "retries": retries,
+        "start_period": _seconds(start),
+    }
+
+
 def _pulumi_view(inputs: dict[str, Any], declared: Declared) -> dict[str, Any]:
     task, mode = inputs["taskSpec"], inputs["mode"]
     container = task["containerSpec"]
@@ -82,13 +101,13 @@ def _pulumi_view(inputs: dict[str, Any], declared: Declared) -> dict[str, Any]:
         "secrets": sorted((s["secretName"], s["fileName"]) for s in container["secrets"]),
         "healthcheck": None
         if check is None
-        else {
-            "test": check["tests"],
-            "interval": check["interval"],
-            "timeout": check["timeout"],
-            "retries": int(check["retries"]),
-            "start_period": check["startPeriod"],
-        },
+        else _check(
+            check["tests"],
+            check["interval"],
+            check["timeout"],
+            int(check["retries"]),
+            check["startPeriod"],
+        ),
         "replicas": int(mode["replicated"]["replicas"]),
         "endpoint_mode": inputs["endpointSpec"]["mode"],
         "constraints": sorted(placement.get("constraints", [])),
@@ -103,6 +122,10 @@ def _pulumi_view(inputs: dict[str, Any], declared: Declared) -> dict[str, Any]:
 def _stack_view(key: str, service: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     deploy = service["deploy"]
     placement = deploy.get("placement", {})
+    check = service.get("healthcheck")
+    if check is not None:
+        check = dict(check)
+        check["start"] = check.pop("start_period")
     configs = {}
     for mounted in service.get("configs", []):
         top = config["configs"][mounted["source"]]
@@ -130,7 +153,7 @@ def _stack_view(key: str, service: dict[str, Any], config: dict[str, Any]) -> di
         ),
         "configs": configs,
         "secrets": secrets,
-        "healthcheck": service.get("healthcheck"),
+        "healthcheck": None if check is None else _check(**check),
         "replicas": deploy["replicas"],
         "endpoint_mode": deploy["endpoint_mode"],
         "constraints": sorted(placement.get("constraints", [])),

@@ -64,7 +64,7 @@ def test_services_run_without_vips_with_host_ports_and_placement(declared: Decla
         assert all(p["publishMode"] == "host" for p in endpoint["ports"]), name
         (network,) = service.inputs["taskSpec"]["networksAdvanceds"]
         assert network["aliases"] == [name.split("_", 1)[1]]
-        assert service.inputs["convergeConfig"]["timeout"] == "5m"
+        assert service.inputs["convergeConfig"]["timeout"] == "10m"
     for i in range(3):
         for role in ("redis", "sentinel"):
             placement = _placement(services[f"ha-prod-swarm_{role}-{i}"])

@@ -145,3 +145,17 @@ def test_shell_special_characters_in_templates_stay_literal(tmp_path: Path) -> N
         env={},
     )
     assert result.stdout == 'a"b\\c`d$e pw'
+
+
+def test_health_checks_are_patient_since_swarm_replaces_failing_tasks(topology: Topology) -> None:
+    prod = stack_topology("prod")
+    for spec in topology.containers:
+        check = spec.healthcheck
+        if check is None:
+            continue
+        assert check.timeout_s >= 10, spec.service
+        assert check.start_period_s >= 60, spec.service
+    # The single-engine stacks keep their own timing.
+    docker_check = prod.container("redis-0").healthcheck
+    assert docker_check is not None
+    assert docker_check.timeout_s == 3

@@ -6,6 +6,7 @@ from the surviving nodes' daemons and inside their task containers (tests.infra.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 import uuid
@@ -19,10 +20,14 @@ from tests.drills.writers import (
     _READ_BACK,
     MAX_WRITER_SECONDS,
     AppWriter,
+    Write,
+    WriteLog,
     _ContainerLoop,
 )
 from tests.infra.deployed import wait_for
 from tests.infra.swarm_stack import LAUNCHER, SwarmStack, Task
+
+_WRITE_LINE = re.compile(r"([AE]) ([pc]) (\S+) (\d+\.\d+) (\d+\.\d+)")
 
 __all__ = [
     "HostProbe",
@@ -46,6 +51,18 @@ class SwarmAppWriter(AppWriter):
         script = ("python3", "-c", _APP_WRITER, self.prefix, str(MAX_WRITER_SECONDS))
         argv = ["docker", "-H", f"unix://{socket}", "exec", "-i", task.container, *LAUNCHER]
         _ContainerLoop.__init__(self, [*argv, *script])
+
+    @property
+    def log(self) -> WriteLog:
+        """The writes, parsed by their fixed fields only: the writer's stdout and stderr share a
+        pipe, and a client log line may land inside a write's line (seen: ``12792.4264lost``)."""
+        log = WriteLog()
+        for line in list(self.lines):
+            match = _WRITE_LINE.match(line)
+            if match:
+                verdict, kind, key, sent, done = match.groups()
+                log.writes.append(Write(kind, key, float(sent), float(done), verdict == "A"))
+        return log
 
 
 class HostProbe(_Looper):

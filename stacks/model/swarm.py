@@ -30,6 +30,7 @@ from stacks.model.spec import ConfigFile, ContainerSpec, Healthcheck, SwarmDeplo
 
 __all__ = [
     "LAUNCHER",
+    "MAX_OBJECT_NAME",
     "NODE_LABEL",
     "SECRETS_DIR",
     "config_name",
@@ -42,6 +43,7 @@ __all__ = [
 NODE_LABEL: Final = "ha-stack.node"
 SECRETS_DIR: Final = "/run/secrets"
 LAUNCHER: Final = "/etc/ha-stack/secret-env"
+MAX_OBJECT_NAME: Final = 64  # Docker's limit on config and secret names
 
 
 def node_constraint(node: int) -> str:
@@ -55,10 +57,12 @@ def secret_name(prefix: str, secret: str) -> str:
 
 
 def config_name(prefix: str, file: ConfigFile) -> str:
-    """The Docker config of ``file``: its path, made a name, and a digest of its content."""
+    """The Docker config of ``file``: its path made a name (cut to fit Docker's 64 characters)
+    and a digest of its path and content, so a changed file is a new config."""
     slug = re.sub(r"[^A-Za-z0-9_.-]", "-", file.source)
-    digest = hashlib.sha256(file.content.encode()).hexdigest()[:10]
-    return f"{prefix}-{slug}-{digest}"
+    digest = hashlib.sha256(f"{file.source}\0{file.content}".encode()).hexdigest()[:10]
+    room = MAX_OBJECT_NAME - len(prefix) - len(digest) - 2
+    return f"{prefix}-{slug[:room].rstrip('-.')}-{digest}"
 
 
 def _double_quoted(text: str) -> str:

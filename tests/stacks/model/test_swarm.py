@@ -2,14 +2,21 @@
 and one Sentinel per node, PostgreSQL pinned, the web replicas one per node, and every secret
 read from a Docker secret by the rendered launcher (run here with bash on real files)."""
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from stacks.model import stack_topology
-from stacks.model.spec import Topology, resolve_env
-from stacks.model.swarm import LAUNCHER, node_constraint, render_launcher
+from stacks.model.spec import ConfigFile, Topology, resolve_env
+from stacks.model.swarm import (
+    LAUNCHER,
+    config_name,
+    node_constraint,
+    render_launcher,
+    secret_name,
+)
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +166,19 @@ def test_health_checks_are_patient_since_swarm_replaces_failing_tasks(topology: 
     docker_check = prod.container("redis-0").healthcheck
     assert docker_check is not None
     assert docker_check.timeout_s == 3
+
+
+def test_docker_config_and_secret_names_fit_dockers_limit() -> None:
+    # The longest stack name the settings allow, and a long rendered path.
+    long_file = ConfigFile("grafana/provisioning/datasources/" + "x" * 80 + ".yml", "a")
+    prefix = "ha-" + "s" * 31
+    names = [config_name(prefix, long_file), secret_name(prefix, "REDIS_SENTINEL_PASSWORD")]
+    topology = stack_topology("prod-swarm")
+    for spec in topology.containers:
+        names += [config_name("ha-prod-swarm", file) for file in spec.files.values()]
+    for name in names:
+        assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}", name), name
+    # A changed file is a new config; the same file keeps its name.
+    changed = ConfigFile(long_file.source, "b")
+    assert config_name(prefix, changed) != config_name(prefix, long_file)
+    assert config_name(prefix, long_file) == config_name(prefix, ConfigFile(long_file.source, "a"))

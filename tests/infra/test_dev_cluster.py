@@ -111,8 +111,14 @@ class TestDevClusterStack(StackChecks):
         by_id = {n.node_id: n for n in nodes}
         for tag in ("a", "b", "c", "d", "e", "f"):
             key = f"infra:{{{tag}}}:probe"
-            out = deployed.sh(first, "redis-cli -c --no-auth-warning SET %s %s", key, tag)
-            assert out.strip() == "OK"
+
+            def written(key: str = key, tag: str = tag) -> bool | None:
+                # A loaded host can make a node miss node-timeout and the cluster fail over:
+                # CLUSTERDOWN for that moment. The write must succeed, not at the first try.
+                out = deployed.sh(first, "redis-cli -c --no-auth-warning SET %s %s", key, tag)
+                return True if out.strip() == "OK" else None
+
+            wait_for(f"SET {key} acknowledged", written, timeout=60)
             slot = int(deployed.redis_cli(first, "CLUSTER", "KEYSLOT", key))
             master = next(n for n in nodes if n.master and _holds(n, slot))
             replica = next(n for n in nodes if by_id.get(n.master_id) == master)

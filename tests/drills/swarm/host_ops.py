@@ -75,7 +75,7 @@ class HostProbe(_Looper):
         super().__init__()
         self.urls = [f"http://{stack.cluster.nodes[n].address}:{port}{path}" for n in nodes]
         self.pace = pace
-        self.http = httpx.Client(timeout=3.0)
+        self.http = httpx.Client(timeout=10.0)
 
     def step(self, turn: int, sent: float) -> Outcome:
         try:

@@ -63,7 +63,9 @@ for start in range(0, len(pairs), 500):
     chunk = pairs[start:start + 500]
     values = client.mget_nonatomic([key for key, _ in chunk])
     for (key, wanted), got in zip(chunk, values):
-        if got is None or got.decode() != wanted:
+        if isinstance(got, bytes):
+            got = got.decode()
+        if got != wanted:
             print(key)
 client.close()
 """

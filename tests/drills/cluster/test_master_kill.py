@@ -36,12 +36,16 @@ def test_master_killed_under_a_writer_fails_no_call_and_loses_no_write(
     old = master_of_slot(cluster, SLOT)
     assert old is not None
     via = next(s for s in data_nodes(cluster) if s != old)
-    with ClusterWriter(cluster) as writer:
-        time.sleep(WARMUP_S)
-        killed_at = kill(cluster, old)
-        promotion = wait_promoted(cluster, SLOT, old, via, timeout=10 * node_timeout + 30)
-        time.sleep(AFTER_PROMOTION_S)
-        ended = time.monotonic()
+    try:
+        with ClusterWriter(cluster) as writer:
+            time.sleep(WARMUP_S)
+            killed_at = kill(cluster, old)
+            promotion = wait_promoted(cluster, SLOT, old, via, timeout=10 * node_timeout + 30)
+            time.sleep(AFTER_PROMOTION_S)
+            ended = time.monotonic()
+    finally:
+        # Docker does not restart a killed container: bring it back whatever happened above.
+        start(cluster, old)
     log = writer.log
     failed = [w for w in log.writes if not w.acknowledged]
     acked = log.acknowledged()
@@ -58,8 +62,7 @@ def test_master_killed_under_a_writer_fails_no_call_and_loses_no_write(
     assert any(w.sent > promotion.seen_at for w in acked), "no write after the promotion"
     assert wrong_or_missing(cluster, acked) == set()
 
-    # The killed node comes back as a replica of the node promoted in its place.
-    start(cluster, old)
+    # The killed node (started again above) is back as a replica of the node promoted instead.
     wait_cluster_converged(cluster)
     role = redis_role(cluster, old)
     assert role["role"] == "slave", role

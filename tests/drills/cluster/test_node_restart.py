@@ -34,8 +34,10 @@ def test_restarted_node_rejoins_as_a_replica(
         time.sleep(1.0)
         stopped_at = time.monotonic()
         cluster.docker("stop", cluster.spec(old).name)
-        promotion = wait_promoted(cluster, SLOT, old, via, timeout=10 * node_timeout + 30)
-        start(cluster, old)
+        try:
+            promotion = wait_promoted(cluster, SLOT, old, via, timeout=10 * node_timeout + 30)
+        finally:
+            start(cluster, old)
         started_at = time.monotonic()
 
         def rejoined() -> dict[str, str] | None:

@@ -176,12 +176,14 @@ def test_with_one_sentinel_down_a_second_master_kill_still_fails_over(
     figures["redis failover: its resolution delivered after the old master's restart"] = (
         f"{resolved['received'] - restarted_wall:.1f} s"
     )
+
+    def following_new_master() -> bool | None:
+        try:
+            return dev.master_address(down_sentinel) == new_address or None
+        except AssertionError:  # still starting: connection refused
+            return None
+
     # The restarted Sentinel learns the new master from its peers.
-    wait_for(
-        f"{down_sentinel} following {new_address}",
-        lambda: dev.master_address(down_sentinel) == new_address or None,
-        timeout=60,
-        interval=1,
-    )
+    wait_for(f"{down_sentinel} following {new_address}", following_new_master, timeout=60)
     assert_imported_exactly_once(dev, load)
     wait_converged(dev)

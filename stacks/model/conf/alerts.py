@@ -23,9 +23,12 @@ def _redis_rules(settings: StackSettings) -> list[dict[str, Any]]:
     master = 'redis_instance_info{job="redis",role="master"}'
     rules = [
         # A node last seen as master is unreachable; stays firing until it is back (as a replica).
+        # A scrape of a killed node can also fail outright (the exporter's connect outlasts the
+        # scrape timeout): then redis_up is absent and up is 0, which must not resolve the alert.
         _rule(
             "RedisMasterDown",
-            f'redis_up{{job="redis"}} == 0 and on (instance) last_over_time({master}[10m])',
+            f'(redis_up{{job="redis"}} == 0 or up{{job="redis"}} == 0) and on (instance) '
+            f"last_over_time({master}[10m])",
             "",
             "critical",
             "Redis master {{ $labels.instance }} is down",

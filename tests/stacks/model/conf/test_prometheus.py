@@ -81,7 +81,8 @@ def test_alert_rules_cover_the_issue_list() -> None:
 
     common = {
         "RedisMasterDown", "RedisMasterChanged", "RedisReplicaLag", "PostgresDown",
-        "PostgresConnectionsNearMax", "PostgresBackupTooOld", "AppDown", "AppHighErrorRate", "AppHighLatency",
+        "PostgresConnectionsNearMax", "PostgresBackupTooOld", "AppDown", "AppHighErrorRate",
+        "AppHighLatency",
     }  # fmt: skip
     assert names("sentinel") == common | {"RedisSentinelNoQuorum"}
     assert names("cluster") == common | {"RedisClusterDown"}

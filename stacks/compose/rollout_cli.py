@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None, root: Path = REPO_ROOT) -> int:
         steps, replicas, timeout=args.timeout, restore_timeout=args.restore_timeout,
         record=remember, notify=_Journal(args.stack, args.events, sys.stdout),
     )  # fmt: skip
-    final: RolloutRecord = after_rollout(before, current[0], result.completed)
+    final: RolloutRecord = after_rollout(before, current[0])
     save_record(path, final)
     status, summary = _summary(result, target, time.monotonic() - started)
     print(f"{prog} {args.stack}: {summary}")

@@ -35,7 +35,7 @@ __all__ = [
 @dataclass(frozen=True)
 class RolloutRecord:
     """``running``: service -> tag; ``declared``: the stack's own app version (from its
-    settings); ``previous``: what rollback returns to (None before the first completed one)."""
+    settings); ``previous``: what rollback returns to (None until a rollout replaced a replica)."""
 
     stack: str
     declared: str
@@ -93,22 +93,23 @@ def uniform_tag(record: RolloutRecord) -> str | None:
     return tags.pop() if len(tags) == 1 else None
 
 
-def after_rollout(before: RolloutRecord, after: RolloutRecord, completed: bool) -> RolloutRecord:
-    """The record once a rollout from ``before`` ended as ``after``: a completed rollout that
-    changed the version makes the old one ``previous``; a stopped one leaves ``previous`` as it
-    was, so a rollback still returns to the last version that was rolled out completely."""
-    old, new = uniform_tag(before), uniform_tag(after)
-    if completed and old is not None and new is not None and old != new:
+def after_rollout(before: RolloutRecord, after: RolloutRecord) -> RolloutRecord:
+    """The record once a rollout from ``before`` ended as ``after``: when every service ran one
+    version before and some run another now (the rollout completed, or stopped after replacing
+    some), that version becomes ``previous``, so a rollback returns every replica to it. A
+    rollout that changed nothing (stopped at its first replica, restored) leaves ``previous``."""
+    old = uniform_tag(before)
+    if old is not None and any(tag != old for tag in after.running.values()):
         return replace(after, previous=old)
     return after
 
 
 def rollback_target(record: RolloutRecord) -> str:
-    """The version a rollback deploys; ValueError when no completed rollout recorded one."""
+    """The version a rollback deploys; ValueError when no rollout recorded one."""
     if record.previous is None:
         raise ValueError(
-            f"stack {record.stack}: no previous app version recorded (no rollout has completed"
-            " on this host): roll out a tag with scripts/rollout instead"
+            f"stack {record.stack}: no previous app version recorded (no rollout from one version"
+            " has replaced a replica on this host): roll out a tag with scripts/rollout instead"
         )
     return record.previous
 

@@ -66,24 +66,30 @@ def test_a_completed_rollout_makes_the_old_version_the_one_to_roll_back_to(tmp_p
     after = before
     for service in SERVICES:
         after = with_tag(after, service, "v2")
-    done = after_rollout(before, after, completed=True)
+    done = after_rollout(before, after)
     assert rollback_target(done) == "latest"
     # The rollback is a rollout too: afterwards, a second rollback returns to v2.
-    back = after_rollout(done, RolloutRecord("prod", "latest", DECLARED, done.previous), True)
+    back = after_rollout(done, RolloutRecord("prod", "latest", DECLARED, done.previous))
     assert rollback_target(back) == "v2"
 
 
-def test_a_stopped_rollout_keeps_the_version_to_roll_back_to(tmp_path: Path) -> None:
+def test_a_rollout_stopped_at_its_first_replica_keeps_the_version_to_roll_back_to() -> None:
     before = RolloutRecord("prod", "latest", dict.fromkeys(SERVICES, "v2"), previous="latest")
-    # app-0 went to "broken" and back to v2: the record is as before, previous unchanged.
+    # app-0 went to "broken" and back to v2: nothing changed, previous neither.
     restored = with_tag(with_tag(before, "app-0", "broken"), "app-0", "v2")
-    assert after_rollout(before, restored, completed=False).previous == "latest"
-    # Killed half-way (mixed versions): nothing to call "the old version" either.
-    mixed = with_tag(before, "app-0", "v3")
-    assert after_rollout(before, mixed, completed=True).previous == "latest"
+    assert after_rollout(before, restored).previous == "latest"
 
 
-def test_rollback_without_a_completed_rollout_says_what_to_do(tmp_path: Path) -> None:
+def test_a_rollout_stopped_half_way_rolls_back_to_the_version_before_it() -> None:
+    before = RolloutRecord("prod", "latest", dict.fromkeys(SERVICES, "v2"), previous="latest")
+    # app-0 on v3, app-1 not ready on v3 and restored: rollback returns app-0 to v2.
+    half = with_tag(before, "app-0", "v3")
+    assert rollback_target(after_rollout(before, half)) == "v2"
+    # From mixed versions (a rollout killed half-way) there is no one version to call old.
+    assert after_rollout(half, with_tag(half, "app-1", "v3")).previous == "latest"
+
+
+def test_rollback_without_a_recorded_version_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"no previous app version recorded.*scripts/rollout"):
         rollback_target(_record(tmp_path))
 

@@ -12,6 +12,7 @@ Run against the deployed prod stack (scripts/up prod): pytest tests/drills/backu
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -24,19 +25,51 @@ from tests.infra.deployed import DeployedStack, wait_for
 pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
 
 JOBS = 5
-# Every key matching ARGV[1] with a digest of its serialized value (DUMP, without its TTL).
+# Every key matching ARGV[1] with a digest of its content in a canonical order (hash fields and
+# set members sorted): DUMP's bytes also carry the encoding, which differs between nodes holding
+# the same value (a hash listpack's field order follows the writes that built it).
 _DIGESTS = """
+local function content(key)
+  local kind = redis.call("TYPE", key)["ok"]
+  local items
+  if kind == "string" then items = {redis.call("GET", key)}
+  elseif kind == "list" then items = redis.call("LRANGE", key, 0, -1)
+  elseif kind == "zset" then items = redis.call("ZRANGE", key, 0, -1, "WITHSCORES")
+  elseif kind == "set" then items = redis.call("SMEMBERS", key); table.sort(items)
+  elseif kind == "hash" then
+    local flat, pairs_ = redis.call("HGETALL", key), {}
+    for i = 1, #flat, 2 do table.insert(pairs_, flat[i] .. "\\0" .. flat[i + 1]) end
+    table.sort(pairs_)
+    items = pairs_
+  else return nil end
+  return kind .. "\\0" .. table.concat(items, "\\0")
+end
 local out, cursor = {}, "0"
 repeat
   local reply = redis.call("SCAN", cursor, "MATCH", ARGV[1], "COUNT", 1000)
   cursor = reply[1]
   for _, key in ipairs(reply[2]) do
-    local dumped = redis.call("DUMP", key)
-    if dumped then table.insert(out, key); table.insert(out, redis.sha1hex(dumped)) end
+    local value = content(key)
+    if value then table.insert(out, key); table.insert(out, redis.sha1hex(value)) end
   end
 until cursor == "0"
 return out
 """
+
+
+def _enqueue(client: AppClient, csv: bytes) -> str:
+    """Upload until accepted (202); the import's id. A 503 (the app's Redis breaker open, e.g.
+    just after the PostgreSQL drill restarted it) or 429 is retried after its Retry-After."""
+
+    def accepted() -> str | None:
+        reply = client.upload(csv)
+        if reply.status_code in (429, 503):
+            time.sleep(float(reply.headers.get("Retry-After", "1")))
+            return None
+        assert reply.status_code == 202, reply.text
+        return str(reply.json()["import_id"])
+
+    return wait_for("an upload accepted", accepted, timeout=120)
 
 
 def _digests(prod: DeployedStack, service: str, pattern: str) -> dict[str, str]:
@@ -51,11 +84,7 @@ def test_queues_restored_key_by_key_from_a_replica_rdb(
     master = prod.redis_service_at(prod.master_address())
     prod.docker("stop", *workers)
     try:
-        ids = []
-        for i in range(JOBS):
-            reply = client.upload(sales_csv(10, seed=500 + i))
-            assert reply.status_code == 202, reply.text
-            ids.append(str(reply.json()["import_id"]))
+        ids = [_enqueue(client, sales_csv(10, seed=500 + i)) for i in range(JOBS)]
         queued = _digests(prod, master, "queue:*")
         waiting = int(prod.redis_cli(master, "LLEN", "queue:{import}:waiting"))
         assert waiting >= JOBS, f"{waiting} jobs waiting, {JOBS} uploaded"

@@ -17,7 +17,7 @@ def test_dev_cluster_declares_six_nodes_an_init_job_and_no_sentinel(program: Pro
         node = containers[f"ha-dev-cluster-redis-cluster-{i}"].inputs
         assert node["networksAdvanced"][0]["ipv4Address"] == address.split(":")[0]
         conf = node["uploads"][0]["content"]
-        assert "cluster-node-timeout 2000\n" in conf
+        assert "cluster-node-timeout 3000\n" in conf
     init = containers["ha-dev-cluster-redis-cluster-init"].inputs
     assert init["command"] == ["redis-entrypoint", "cluster-init", *NODES]
     # One-shot: Pulumi neither waits for it to be healthy nor keeps it running.
@@ -33,8 +33,8 @@ def test_dev_cluster_app_runs_in_cluster_mode_with_the_node_timeout_deadline(
         env = dict(e.split("=", 1) for e in containers[name].plain("envs"))
         assert env["REDIS_MODE"] == "cluster"
         assert env["REDIS_CLUSTER_NODES"] == ",".join(NODES)
-        # 2 x node-timeout (2000 ms) + 2 s (stacks.model.app_contract.cluster_retry_deadline_ms).
-        assert env["REDIS_RETRY_DEADLINE"] == "6000"
+        # 2 x node-timeout (3000 ms) + 2 s (stacks.model.app_contract.cluster_retry_deadline_ms).
+        assert env["REDIS_RETRY_DEADLINE"] == "8000"
 
 
 def test_dev_cluster_publishes_beside_dev_and_prod(program: Program) -> None:

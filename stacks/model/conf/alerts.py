@@ -29,7 +29,9 @@ def _redis_rules(settings: StackSettings) -> list[dict[str, Any]]:
             "RedisMasterDown",
             f'(redis_up{{job="redis"}} == 0 or up{{job="redis"}} == 0) and on (instance) '
             f"last_over_time({master}[10m])",
-            "",
+            # Two evaluations on dev (one more on prod): one scrape timing out on a loaded host
+            # is not a master down.
+            "10s",
             "critical",
             "Redis master {{ $labels.instance }} is down",
         ),

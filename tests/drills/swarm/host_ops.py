@@ -94,7 +94,7 @@ def missing_keys(stack: SwarmStack, task: Task, keys: Iterable[str]) -> set[str]
     wanted = list(keys)
     if not wanted:
         return set()
-    result = stack.exec_run(task, "python3", "-c", _READ_BACK, stdin="\n".join(wanted), timeout=120)
+    result = stack.exec_run(task, "python3", "-c", _READ_BACK, stdin="\n".join(wanted), timeout=300)
     assert result.returncode == 0, f"read-back failed: {result.stderr[-2000:]}"
     return set(result.stdout.split())
 

@@ -56,13 +56,14 @@ class Service:
 
     @property
     def role(self) -> str:
-        """data (Redis data node), sentinel, web, worker, or the image's name for the rest."""
+        """data (Redis data node), sentinel, web, worker, or the service's name for the rest
+        (postgres, postgres-backup, prometheus, ...: one image may serve several)."""
         last = self.command[-1] if self.command else ""
         if self.repository == "redis" and last in ("server", "sentinel"):
             return "data" if last == "server" else "sentinel"
         if self.repository == "app" and last in ("web", "worker"):
             return last
-        return self.repository
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -124,12 +125,12 @@ class SwarmStack:
                 return path if path.is_absolute() else self.stack_file.parent / path
         raise AssertionError(f"{service} gets no config at {target}")
 
-    def secret(self, name: str) -> str:
-        """The value the stack file deploys as Docker secret ``name`` (its ``file``)."""
-        raw = yaml.safe_load(self.stack_file.read_text())
-        path = Path(raw["secrets"][name]["file"])
-        path = path if path.is_absolute() else self.stack_file.parent / path
-        return path.read_text().strip()
+    def secret(self, name: str, service: str) -> str:
+        """The Docker secret ``name`` as a running task of ``service`` sees it (/run/secrets):
+        the same for a stack-file and a Pulumi deployment, which make their secrets differently."""
+        return self.exec(
+            self.tasks(service)[0], "cat", f"/run/secrets/{name}", secrets=False
+        ).strip()
 
     def of_role(self, role: str) -> list[Service]:
         """Services of a role (``data``, ``sentinel``, ``web``, ``postgres``, ...), by name."""

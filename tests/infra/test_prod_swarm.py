@@ -157,7 +157,9 @@ def test_every_app_replica_reports_its_dependencies_healthy_through_its_host(
     assert web.host_ports, f"{web.name} publishes no host-mode port"
     sentinel = stack.task(stack.of_role("sentinel")[0].name)
     master = stack.master(sentinel)
-    token = stack.secret("METRICS_TOKEN")  # the detailed report's sections need it in prod
+    token = stack.secret(
+        "METRICS_TOKEN", web.name
+    )  # the detailed report's sections need it in prod
     for task in stack.tasks(web.name):
         replies: list[HttpReply] = []
 

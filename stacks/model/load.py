@@ -214,9 +214,7 @@ def _backup(read: ConfigReader) -> BackupSettings:
             read, "postgresBackupDiffEvery", "1h", minimum=60, maximum=90 * 86400, off=True
         ),
         retention_full=read.integer("postgresBackupRetention", 2, minimum=1, maximum=100),
-        archive_timeout_s=_seconds(
-            read, "postgresArchiveTimeout", "60s", minimum=5, maximum=86400
-        ),
+        archive_timeout_s=_seconds(read, "postgresArchiveTimeout", "60s", minimum=5, maximum=86400),
     )
 
 

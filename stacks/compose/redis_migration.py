@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -86,8 +87,16 @@ def deployment_url(topology: Topology) -> str:
 
 
 def _run(argv: Sequence[str], *, timeout: float = 600) -> str:
+    # The migration works on the compose deployment: scripts/up must not switch to Pulumi.
+    env = {**os.environ, "HA_STACK_DEPLOYER": "compose"}
     result = subprocess.run(
-        list(argv), capture_output=True, text=True, check=False, timeout=timeout, cwd=REPO_ROOT
+        list(argv),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+        env=env,
     )
     if result.returncode != 0:
         raise RuntimeError(

@@ -15,6 +15,7 @@ Leaves the stack as committed (cluster mode). Key counts and times go to build/d
 """
 
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -38,8 +39,10 @@ ROWS = 40
 def _run(*argv: str) -> tuple[float, str]:
     """Run one of the project's scripts from the repo root; (seconds, stdout)."""
     started = time.monotonic()
+    # The compose deployment (CI exports it too): scripts/up would otherwise prefer Pulumi.
+    env = {**os.environ, "HA_STACK_DEPLOYER": "compose"}
     result = subprocess.run(
-        argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=900
+        argv, cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=900, env=env
     )
     assert result.returncode == 0, f"{' '.join(argv)}:\n{result.stdout}\n{result.stderr}"
     return time.monotonic() - started, result.stdout

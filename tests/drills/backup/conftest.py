@@ -1,8 +1,10 @@
 """Fixtures of the backup drills: the deployed prod stack (not dev, as the other drills), a
 signed-in user of its app, and shell access to the kit's backup scripts.
 
-The drills fail (never skip) when prod is not deployed: deploy it with scripts/up prod.
-Each drill leaves the stack converged (every container healthy, Sentinels agreeing) for the next.
+Run: scripts/up prod; pytest tests/drills/backup -m backup_drill. Their own marker and conftest:
+tests/drills/conftest.py and ``-m drill`` are the dev stack's. The drills fail (never skip) when
+prod is not deployed, and each leaves the stack ready (Sentinels agreeing, the app's
+dependencies healthy) for the next.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from tests.infra.checks import service_blocks
 from tests.infra.deployed import REPO_ROOT, DeployedStack, wait_for
 
 STACK = "prod"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backup_drill: backup and restore drills against the deployed prod stack"
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ written, the time is noted, more are written; then the postgres and postgres-bac
 and the data volume are destroyed and scripts/restore brings the database back to the noted time:
 every import committed before it is there, none after.
 
-Run against the deployed prod stack (scripts/up prod): pytest tests/drills/backup -m drill.
+Run against the deployed prod stack (scripts/up prod): pytest tests/drills/backup -m backup_drill.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.drills.backup.conftest import run_script, wait_ready
 from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database
 from tests.infra.deployed import DeployedStack, wait_for
 
-pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.backup_drill, pytest.mark.timeout(900)]
 
 ROWS = 25
 

@@ -6,7 +6,7 @@ replicas follow: a full Redis loss), and the copy is restored key by key into th
 master (scripts/redis-backup --restore). Every queue key is back with the same content, and the
 workers, started again, complete the jobs.
 
-Run against the deployed prod stack (scripts/up prod): pytest tests/drills/backup -m drill.
+Run against the deployed prod stack (scripts/up prod): pytest tests/drills/backup -m backup_drill.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.drills.backup.conftest import run_script, wait_ready
 from tests.drills.stack_ops import IMPORT_COMPLETION_TIMEOUT, imports_in_database
 from tests.infra.deployed import DeployedStack, wait_for
 
-pytestmark = [pytest.mark.drill, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.backup_drill, pytest.mark.timeout(900)]
 
 JOBS = 5
 # Every key matching ARGV[1] with a digest of its content in a canonical order (hash fields and

@@ -25,6 +25,7 @@ class Request:
     sent: float
     answered: float
     ok: bool
+    status: int = 0  # the HTTP status; 0: no answer (refused, reset, timed out)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import yaml
 from stacks.model.conf import HEADER
 from stacks.model.spec import ContainerSpec, Healthcheck, Topology
 
-__all__ = ["compose_services", "render_compose"]
+__all__ = ["compose_healthcheck", "compose_literal", "compose_services", "render_compose"]
 
 _HEADER = (
     HEADER
@@ -22,7 +22,9 @@ _HEADER = (
 _SECRET_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 
 
-def _plain(value: str) -> str:
+def compose_literal(value: str) -> str:
+    """``value`` as a literal in a compose or stack file: both substitute ``${VAR}``, so ``$``
+    is written ``$$``."""
     return value.replace("$", "$$")
 
 
@@ -31,9 +33,10 @@ def _secret(template: str) -> str:
     return _SECRET_REF.sub(r"${\1:?set \1 in .env (scripts/gen-env)}", template)
 
 
-def _healthcheck(check: Healthcheck) -> dict[str, Any]:
+def compose_healthcheck(check: Healthcheck) -> dict[str, Any]:
+    """A ``healthcheck:`` entry of a compose or stack file."""
     return {
-        "test": ["CMD", *(_plain(arg) for arg in check.argv)],
+        "test": ["CMD", *(compose_literal(arg) for arg in check.argv)],
         "interval": f"{check.interval_s}s",
         "timeout": f"{check.timeout_s}s",
         "retries": check.retries,
@@ -47,10 +50,10 @@ def _service(
     service: dict[str, Any] = {
         "container_name": spec.name,
         "image": spec.image,
-        "command": [_plain(arg) for arg in spec.command],
+        "command": [compose_literal(arg) for arg in spec.command],
         "user": spec.user,
     }
-    environment = {key: _plain(value) for key, value in spec.env.items()}
+    environment = {key: compose_literal(value) for key, value in spec.env.items()}
     environment.update({key: _secret(value) for key, value in spec.secret_env.items()})
     if environment:
         service["environment"] = dict(sorted(environment.items()))
@@ -66,7 +69,7 @@ def _service(
     if volumes:
         service["volumes"] = volumes
     if spec.healthcheck is not None:
-        service["healthcheck"] = _healthcheck(spec.healthcheck)
+        service["healthcheck"] = compose_healthcheck(spec.healthcheck)
     service["restart"] = spec.restart
     if spec.depends_on:
         service["depends_on"] = {

@@ -13,8 +13,9 @@ from typing import Any, Final
 
 import yaml
 
+from stacks.compose.compose import compose_healthcheck, compose_literal
 from stacks.model.conf import HEADER
-from stacks.model.spec import ContainerSpec, Healthcheck, Topology
+from stacks.model.spec import ContainerSpec, Topology
 from stacks.model.swarm import config_name, secret_name
 
 __all__ = ["SECRETS_DIR", "STACK_FILE", "render_stack_file", "stack_document"]
@@ -26,21 +27,6 @@ _HEADER = (
     + "# docker stack deploy --resolve-image never -c docker-stack.yml ha-<stack>; secrets come\n"
     "# from secrets/<NAME> next to it (python -m stacks.compose.swarm_secrets <stack>).\n"
 )
-
-
-def _plain(value: str) -> str:
-    # docker stack deploy substitutes ${VAR} in the file: a literal $ is written $$.
-    return value.replace("$", "$$")
-
-
-def _healthcheck(check: Healthcheck) -> dict[str, Any]:
-    return {
-        "test": ["CMD", *(_plain(arg) for arg in check.argv)],
-        "interval": f"{check.interval_s}s",
-        "timeout": f"{check.timeout_s}s",
-        "retries": check.retries,
-        "start_period": f"{check.start_period_s}s",
-    }
 
 
 def _deploy(spec: ContainerSpec) -> dict[str, Any]:
@@ -72,11 +58,11 @@ def _deploy(spec: ContainerSpec) -> dict[str, Any]:
 def _service(spec: ContainerSpec, prefix: str, network: str) -> dict[str, Any]:
     service: dict[str, Any] = {
         "image": spec.image,
-        "command": [_plain(arg) for arg in spec.command],
+        "command": [compose_literal(arg) for arg in spec.command],
         "user": spec.user,
     }
     if spec.env:
-        service["environment"] = {key: _plain(value) for key, value in sorted(spec.env.items())}
+        service["environment"] = {k: compose_literal(v) for k, v in sorted(spec.env.items())}
     if spec.labels:
         service["labels"] = spec.labels
     service["networks"] = [network]
@@ -102,7 +88,7 @@ def _service(spec: ContainerSpec, prefix: str, network: str) -> dict[str, Any]:
     if spec.deploy is not None and spec.deploy.secrets:
         service["secrets"] = [{"source": s, "target": s} for s in spec.deploy.secrets]
     if spec.healthcheck is not None:
-        service["healthcheck"] = _healthcheck(spec.healthcheck)
+        service["healthcheck"] = compose_healthcheck(spec.healthcheck)
     service["deploy"] = _deploy(spec)
     return service
 

@@ -34,6 +34,7 @@ __all__ = [
     "NodeWriter",
     "Write",
     "WriteLog",
+    "WriterLoop",
     "missing_keys",
 ]
 
@@ -201,15 +202,9 @@ class _ContainerLoop:
         self.stop()
 
 
-class AppWriter(_ContainerLoop):
-    """Plain and WAIT-confirmed writes through app_support from inside an app container."""
-
-    def __init__(self, stack: DeployedStack, service: str | None = None) -> None:
-        service = service or stack.services("app", command="web")[0]
-        self.prefix = f"drill:{uuid.uuid4().hex[:8]}"
-        name = stack.spec(service).name
-        script = ("python", "-c", _APP_WRITER, self.prefix, str(MAX_WRITER_SECONDS))
-        super().__init__(["docker", "exec", "-i", name, *script])
+class WriterLoop(_ContainerLoop):
+    """A writer loop whose lines are ``A|E key value started ended [error]`` (acknowledged or
+    failed): the drills' writers through app_support (standalone, Sentinel, Cluster, Swarm)."""
 
     @property
     def log(self) -> WriteLog:
@@ -222,6 +217,17 @@ class AppWriter(_ContainerLoop):
                           " ".join(parts[5:]))
                 )  # fmt: skip
         return log
+
+
+class AppWriter(WriterLoop):
+    """Plain and WAIT-confirmed writes through app_support from inside an app container."""
+
+    def __init__(self, stack: DeployedStack, service: str | None = None) -> None:
+        service = service or stack.services("app", command="web")[0]
+        self.prefix = f"drill:{uuid.uuid4().hex[:8]}"
+        name = stack.spec(service).name
+        script = ("python", "-c", _APP_WRITER, self.prefix, str(MAX_WRITER_SECONDS))
+        super().__init__(["docker", "exec", "-i", name, *script])
 
 
 class NodeWriter(_ContainerLoop):

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.drills.app_client import AppClient
-from tests.drills.stack_ops import add_user, redis_role
-from tests.infra.checks import service_blocks
-from tests.infra.deployed import REPO_ROOT, DeployedStack, wait_for
+from tests.drills.stack_ops import add_user, wait_converged
+from tests.infra.deployed import REPO_ROOT, DeployedStack
 
 STACK = "prod"
 
@@ -58,30 +57,10 @@ def run_script(*argv: str, timeout: float = 600) -> ScriptRun:
 
 def wait_ready(stack: DeployedStack, timeout: float = 300) -> None:
     """Wait until every container runs, the Sentinels agree on a master with every replica
-    online, and each web replica reports its dependencies (PostgreSQL, Redis, queues) healthy.
-
-    What the app reports, not Docker's health status: the containers' docker-exec health checks
-    time out on a loaded host (2 shared cores) without saying anything about the data path."""
-    settings = stack.settings
-
-    def ready() -> bool | None:
-        if not all(stack.inspect(s.service)["State"]["Running"] for s in stack.topology.containers):
-            return None
-        sentinels = stack.services("redis", command="sentinel")
-        masters = {stack.master_address(s) for s in sentinels}
-        if len(masters) != 1:
-            return None
-        role = redis_role(stack, stack.redis_service_at(masters.pop()))
-        online = sum("state=online" in v for k, v in role.items() if k.startswith("slave"))
-        if role.get("role") != "master" or online != settings.redis.replicas:
-            return None
-        for service in stack.services("app", command="web"):
-            report = stack.app_get(service, "/api/health/detailed", token=True).json()
-            if set(service_blocks(report).values()) != {"healthy"}:
-                return None
-        return True
-
-    wait_for(f"stack {stack.name} ready", ready, timeout=timeout, interval=1)
+    online, and each web replica reports its dependencies (PostgreSQL, Redis, queues) healthy:
+    what the app reports, not Docker's health status (its docker-exec checks time out on a
+    loaded host without saying anything about the data path)."""
+    wait_converged(stack, timeout=timeout, docker_health=False)
 
 
 @pytest.fixture(scope="session")

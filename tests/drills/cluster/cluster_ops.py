@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tests.drills.writers import MAX_WRITER_SECONDS, Write, WriteLog, _ContainerLoop
-from tests.infra.checks import service_blocks
+from tests.drills.stack_ops import apps_healthy
+from tests.drills.writers import MAX_WRITER_SECONDS, Write, WriterLoop
 from tests.infra.cluster_nodes import ClusterNodeLine, cluster_info, cluster_nodes, data_nodes
 from tests.infra.deployed import DeployedStack, wait_for
 
@@ -71,7 +71,7 @@ client.close()
 """
 
 
-class ClusterWriter(_ContainerLoop):
+class ClusterWriter(WriterLoop):
     """SET every 20 ms across all slots through app_support inside an app container."""
 
     def __init__(self, stack: DeployedStack, service: str | None = None) -> None:
@@ -80,18 +80,6 @@ class ClusterWriter(_ContainerLoop):
         name = stack.spec(service).name
         script = ("python", "-c", _WRITER, self.prefix, str(MAX_WRITER_SECONDS))
         super().__init__(["docker", "exec", "-i", name, *script])
-
-    @property
-    def log(self) -> WriteLog:
-        log = WriteLog()
-        for line in list(self.lines):
-            parts = line.split()
-            if len(parts) >= 5 and parts[0] in ("A", "E"):
-                log.writes.append(
-                    Write(parts[1], parts[2], float(parts[3]), float(parts[4]), parts[0] == "A",
-                          " ".join(parts[5:]))
-                )  # fmt: skip
-        return log
 
 
 def wrong_or_missing(stack: DeployedStack, writes: Iterable[Write]) -> set[str]:
@@ -175,11 +163,7 @@ def _converged(stack: DeployedStack) -> bool | None:
             return None
         if any(sum(n.master_id == m.node_id for n in nodes) != 1 for m in masters):
             return None
-    for service in stack.services("app", command="web"):
-        report = stack.app_get(service, "/api/health/detailed", token=True).json()
-        if set(service_blocks(report).values()) != {"healthy"}:
-            return None
-    return True
+    return apps_healthy(stack) or None
 
 
 def wait_cluster_converged(stack: DeployedStack, timeout: float = 180) -> None:

@@ -30,7 +30,7 @@ AFTER_PROMOTION_S = 3.0
 
 
 def test_master_killed_under_a_writer_fails_no_call_and_loses_no_write(
-    cluster: DeployedStack, cluster_figures: dict[str, str]
+    cluster: DeployedStack, figures: dict[str, str]
 ) -> None:
     node_timeout = cluster.settings.redis.cluster_node_timeout_ms / 1000
     old = master_of_slot(cluster, SLOT)
@@ -51,12 +51,12 @@ def test_master_killed_under_a_writer_fails_no_call_and_loses_no_write(
     acked = log.acknowledged()
     slowest = max(w.done - w.sent for w in log.writes)
     gap = log.longest_gap(killed_at, ended)
-    cluster_figures["cluster master kill: write gap"] = (
+    figures["cluster master kill: write gap"] = (
         f"{gap:.2f} s ({gap / node_timeout:.2f} x node-timeout {node_timeout:.1f} s)"
     )
-    cluster_figures["cluster master kill: promotion"] = f"{promotion.seen_at - killed_at:.2f} s"
-    cluster_figures["cluster master kill: slowest call"] = f"{slowest:.2f} s"
-    cluster_figures["cluster master kill: calls, failed"] = f"{len(log.writes)}, {len(failed)}"
+    figures["cluster master kill: promotion"] = f"{promotion.seen_at - killed_at:.2f} s"
+    figures["cluster master kill: slowest call"] = f"{slowest:.2f} s"
+    figures["cluster master kill: calls, failed"] = f"{len(log.writes)}, {len(failed)}"
     assert failed == [], [f"{w.key}: {w.reply}" for w in failed[:5]]
     assert acked, "no write was acknowledged"
     assert any(w.sent > promotion.seen_at for w in acked), "no write after the promotion"

@@ -83,7 +83,7 @@ def _check(stack: DeployedStack, client: AppClient, done: list[str]) -> None:
 
 
 def test_sentinel_to_cluster_and_back_keeps_every_key(
-    cluster: DeployedStack, cluster_figures: dict[str, str]
+    cluster: DeployedStack, figures: dict[str, str]
 ) -> None:
     sentinel_dir = REPO_ROOT / "build" / "drills" / "dev-cluster-sentinel"
     shutil.rmtree(sentinel_dir, ignore_errors=True)
@@ -137,11 +137,9 @@ def test_sentinel_to_cluster_and_back_keeps_every_key(
     for name, summary in (("into cluster", into), ("back to sentinel", back)):
         assert summary["keys"] == summary["checked"], summary
         by_type = ", ".join(f"{kind} {count}" for kind, count in summary["by_type"].items())
-        cluster_figures[f"migration {name}: keys (by type)"] = f"{summary['keys']} ({by_type})"
-        cluster_figures[f"migration {name}: copy / app down / total"] = (
+        figures[f"migration {name}: keys (by type)"] = f"{summary['keys']} ({by_type})"
+        figures[f"migration {name}: copy / app down / total"] = (
             f"{summary['copy_seconds']} s / {summary['app_down_seconds']} s / "
             f"{summary['total_seconds']} s"
         )
-    cluster_figures["migration: redeploy back to cluster mode (fresh cluster)"] = (
-        f"{restored:.0f} s"
-    )
+    figures["migration: redeploy back to cluster mode (fresh cluster)"] = f"{restored:.0f} s"

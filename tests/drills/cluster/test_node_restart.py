@@ -24,7 +24,7 @@ SLOT = 16383  # another master than the kill drill's slot 0
 
 
 def test_restarted_node_rejoins_as_a_replica(
-    cluster: DeployedStack, cluster_figures: dict[str, str]
+    cluster: DeployedStack, figures: dict[str, str]
 ) -> None:
     node_timeout = cluster.settings.redis.cluster_node_timeout_ms / 1000
     old = master_of_slot(cluster, SLOT)
@@ -60,13 +60,11 @@ def test_restarted_node_rejoins_as_a_replica(
     assert (me.master, me.master_id, me.slots) == (False, new.node_id, ())
     log = writer.log
     failed = [w for w in log.writes if not w.acknowledged]
-    cluster_figures["cluster node restart: promotion after stop"] = (
+    figures["cluster node restart: promotion after stop"] = (
         f"{promotion.seen_at - stopped_at:.2f} s"
     )
-    cluster_figures["cluster node restart: start to linked replica"] = (
-        f"{rejoined_at - started_at:.2f} s"
-    )
-    cluster_figures["cluster node restart: calls, failed"] = f"{len(log.writes)}, {len(failed)}"
+    figures["cluster node restart: start to linked replica"] = f"{rejoined_at - started_at:.2f} s"
+    figures["cluster node restart: calls, failed"] = f"{len(log.writes)}, {len(failed)}"
     assert failed == [], [f"{w.key}: {w.reply}" for w in failed[:5]]
     assert wrong_or_missing(cluster, log.acknowledged()) == set()
     wait_cluster_converged(cluster)

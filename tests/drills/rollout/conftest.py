@@ -25,7 +25,6 @@ from tests.drills.stack_ops import add_user, wait_converged
 from tests.infra.deployed import REPO_ROOT, DeployedStack
 
 STACK = "prod"
-FIGURES_FILE = REPO_ROOT / "build" / "drills" / "figures.txt"
 GOOD, BROKEN = "drill-good", "drill-broken"
 
 # Built from the running version with no network: a new image id with the same app (GOOD), and
@@ -136,15 +135,3 @@ def run_rollout(tmp_path: Path) -> Callable[..., ScriptRun]:
         return ScriptRun(done.returncode, done.stdout, took, [json.loads(x) for x in lines])
 
     return run
-
-
-@pytest.fixture(scope="session")
-def figures() -> Iterator[dict[str, str]]:
-    """Measured figures, appended to build/drills/figures.txt (scripts/test-deploy shows it)."""
-    measured: dict[str, str] = {}
-    yield measured
-    FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
-    with FIGURES_FILE.open("a") as out:
-        for name, value in measured.items():
-            out.write(f"{name}: {value}\n")
-    print("\n".join(["", "drill figures:", *(f"  {k}: {v}" for k, v in measured.items())]))

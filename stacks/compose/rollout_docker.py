@@ -55,13 +55,17 @@ def container_ready(container: str, path: str) -> bool:
 
 
 def image_exists(reference: str) -> bool:
-    """Whether the engine holds the image ``reference`` (a rollout deploys only local images)."""
-    done = subprocess.run(
-        ["docker", "image", "inspect", reference],
-        capture_output=True,
-        timeout=_DOCKER_TIMEOUT_S,
-        check=False,
-    )
+    """Whether the engine holds the image ``reference`` (a rollout deploys only local images);
+    False too when there is no docker CLI or the engine does not answer in time."""
+    try:
+        done = subprocess.run(
+            ["docker", "image", "inspect", reference],
+            capture_output=True,
+            timeout=_DOCKER_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
     return done.returncode == 0
 
 

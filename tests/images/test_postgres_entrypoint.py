@@ -53,8 +53,12 @@ def _start(data: Path, port: int) -> subprocess.Popen[str]:
         "POSTGRES_PASSWORD": PASSWORD,
         "TMPDIR": str(data.parent),
     }
+    # A copy next to the data: the checkout may sit in a directory the postgres user cannot read.
+    script = data.parent / "postgres-entrypoint"
+    shutil.copyfile(ENTRYPOINT, script)
+    _own(script)
     argv = [
-        "bash", str(ENTRYPOINT),
+        "bash", str(script),
         "-c", f"port={port}", "-c", f"unix_socket_directories={data.parent}",
         "-c", "fsync=off",
     ]  # fmt: skip

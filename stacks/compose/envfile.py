@@ -32,6 +32,7 @@ __all__ = [
     "main",
     "parse_env",
     "read_env_file",
+    "write_private",
 ]
 
 _HEADER = "# Secrets of the compose deployment (scripts/gen-env). Never commit.\n"
@@ -115,8 +116,10 @@ def _check(path: Path, entries: list[EnvEntry]) -> list[str]:
     return warnings
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` through a temporary file created 0600 next to it."""
+def write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temporary file created 0600 next to it: readers
+    see the old or the new content, never a part, and the mode is exactly 0600 whatever the umask
+    or an older file's mode."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -149,7 +152,7 @@ def ensure_env_file(path: Path) -> EnvFileResult:
         if text and not text.endswith("\n"):
             text += "\n"
         text = (text or _HEADER) + "".join(f"{n}={secrets.token_hex(24)}\n" for n in missing)
-        _write_private(path, text)
+        write_private(path, text)
     elif looser is not None:
         os.chmod(path, 0o600)
     return EnvFileResult(path, missing, looser, warnings)

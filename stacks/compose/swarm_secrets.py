@@ -7,11 +7,10 @@ Each file is private (0600) and ignored by git. Usage:
 ``python -m stacks.compose.swarm_secrets prod-swarm [--dir DIR]``.
 """
 
-import os
 import sys
 from pathlib import Path
 
-from stacks.compose.envfile import EnvFileError, ensure_env_file, read_env_file
+from stacks.compose.envfile import EnvFileError, ensure_env_file, read_env_file, write_private
 from stacks.compose.stack_args import parse_stack_args, stack_parser
 from stacks.compose.swarm import SECRETS_DIR
 from stacks.model import SECRET_NAMES
@@ -30,10 +29,7 @@ def write_secret_files(directory: Path) -> list[Path]:
     written = []
     for name in SECRET_NAMES:
         path = target / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask or an older file's mode
-        with os.fdopen(fd, "w") as file:
-            file.write(values[name])  # no newline: the launcher reads the file as the value
+        write_private(path, values[name])  # no newline: the launcher reads the file as the value
         written.append(path)
     return written
 
